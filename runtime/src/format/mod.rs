@@ -1,0 +1,213 @@
+//! What is written: the readable line and the JSON line.
+
+pub(crate) mod escape;
+pub(crate) mod time;
+
+use std::fmt::{self, Write as _};
+use std::time::SystemTime;
+
+use crate::field::{FieldValue, Recorder};
+use crate::Level;
+
+/// How a logger writes its lines.
+///
+/// ```text
+/// Readable: [9b2f0c1e-…] 2025-01-01 12:00:00,123 - api - INFO - REQUEST_START | method=GET path=/api/health
+/// Json:     {"ts":"2025-01-01T12:00:00.123Z","level":"INFO","logger":"api","txid":"9b2f0c1e-…","message":"REQUEST_START","fields":{"method":"GET","path":"/api/health"}}
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Format {
+    /// One human-readable line per event, logfmt-style fields (the default).
+    #[default]
+    Readable,
+    /// One JSON object per line.
+    Json,
+}
+
+/// One event as the formatters see it.
+pub(crate) struct Event<'a> {
+    pub(crate) level: Level,
+    pub(crate) message: &'a str,
+    pub(crate) fields: &'a [(&'a str, &'a dyn FieldValue)],
+}
+
+/// What surrounds an event: when, where and under which ids.
+pub(crate) struct LineContext<'a> {
+    pub(crate) time: SystemTime,
+    pub(crate) logger: &'a str,
+    pub(crate) txid: Option<&'a str>,
+    pub(crate) span: Option<&'a str>,
+}
+
+pub(crate) fn level_name(level: Level) -> &'static str {
+    match level {
+        Level::TRACE => "TRACE",
+        Level::DEBUG => "DEBUG",
+        Level::INFO => "INFO",
+        Level::WARN => "WARN",
+        _ => "ERROR",
+    }
+}
+
+/// Appends one complete line, terminator included.
+pub(crate) fn write_line(out: &mut String, format: Format, cx: &LineContext<'_>, ev: &Event<'_>) {
+    match format {
+        Format::Readable => readable(out, cx, ev),
+        Format::Json => json(out, cx, ev),
+    }
+}
+
+fn readable(out: &mut String, cx: &LineContext<'_>, ev: &Event<'_>) {
+    if let Some(txid) = cx.txid {
+        out.push('[');
+        escape::push_label(out, txid);
+        out.push_str("] ");
+    }
+    time::push_timestamp(out, cx.time, false);
+    out.push_str(" - ");
+    escape::push_label(out, cx.logger);
+    out.push_str(" - ");
+    out.push_str(level_name(ev.level));
+    out.push_str(" - ");
+    escape::push_message(out, ev.message);
+    for (i, (key, value)) in ev.fields.iter().enumerate() {
+        out.push_str(if i == 0 { " | " } else { " " });
+        escape::push_value(out, key);
+        out.push('=');
+        value.record(&mut ReadableValue(out));
+    }
+    out.push('\n');
+}
+
+/// Writes a field value in the readable format.
+struct ReadableValue<'a>(&'a mut String);
+
+impl ReadableValue<'_> {
+    /// Formats in place; only a value that needs quoting is moved and escaped.
+    fn write_fmt_value(&mut self, f: impl FnOnce(&mut String) -> fmt::Result) {
+        let start = self.0.len();
+        if f(self.0).is_err() {
+            self.0.truncate(start);
+            self.0.push_str("\"<formatting failed>\"");
+            return;
+        }
+        if escape::needs_quotes(&self.0[start..]) {
+            let raw = self.0.split_off(start);
+            escape::push_value(self.0, &raw);
+        }
+    }
+}
+
+impl Recorder for ReadableValue<'_> {
+    fn record_i64(&mut self, v: i64) {
+        self.0.push_str(itoa::Buffer::new().format(v));
+    }
+    fn record_u64(&mut self, v: u64) {
+        self.0.push_str(itoa::Buffer::new().format(v));
+    }
+    fn record_f64(&mut self, v: f64) {
+        // Display of f64 is the shortest text that reads back exactly; never spaces.
+        let _ = write!(self.0, "{v}");
+    }
+    fn record_bool(&mut self, v: bool) {
+        self.0.push_str(if v { "true" } else { "false" });
+    }
+    fn record_str(&mut self, v: &str) {
+        escape::push_value(self.0, v);
+    }
+    fn record_display(&mut self, v: &dyn fmt::Display) {
+        self.write_fmt_value(|out| write!(out, "{v}"));
+    }
+    fn record_debug(&mut self, v: &dyn fmt::Debug) {
+        self.write_fmt_value(|out| write!(out, "{v:?}"));
+    }
+}
+
+fn json(out: &mut String, cx: &LineContext<'_>, ev: &Event<'_>) {
+    out.push_str("{\"ts\":\"");
+    time::push_timestamp(out, cx.time, true);
+    out.push_str("\",\"level\":\"");
+    out.push_str(level_name(ev.level));
+    out.push_str("\",\"logger\":\"");
+    escape::push_json_str(out, cx.logger);
+    if let Some(txid) = cx.txid {
+        out.push_str("\",\"txid\":\"");
+        escape::push_json_str(out, txid);
+    }
+    out.push_str("\",\"message\":\"");
+    escape::push_json_str(out, ev.message);
+    out.push_str("\",\"fields\":{");
+    for (i, (key, value)) in ev.fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        escape::push_json_str(out, key);
+        out.push_str("\":");
+        value.record(&mut JsonValue(out));
+    }
+    out.push('}');
+    if let Some(span) = cx.span {
+        out.push_str(",\"span\":\"");
+        escape::push_json_str(out, span);
+        out.push('"');
+    }
+    out.push_str("}\n");
+}
+
+/// Writes a field value as JSON.
+struct JsonValue<'a>(&'a mut String);
+
+/// Escapes everything formatted through it as the body of a JSON string.
+struct JsonEscaper<'a>(&'a mut String);
+
+impl fmt::Write for JsonEscaper<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        escape::push_json_str(self.0, s);
+        Ok(())
+    }
+}
+
+impl JsonValue<'_> {
+    fn quoted(&mut self, f: impl FnOnce(&mut JsonEscaper<'_>) -> fmt::Result) {
+        self.0.push('"');
+        let start = self.0.len();
+        if f(&mut JsonEscaper(self.0)).is_err() {
+            self.0.truncate(start);
+            self.0.push_str("<formatting failed>");
+        }
+        self.0.push('"');
+    }
+}
+
+impl Recorder for JsonValue<'_> {
+    fn record_i64(&mut self, v: i64) {
+        self.0.push_str(itoa::Buffer::new().format(v));
+    }
+    fn record_u64(&mut self, v: u64) {
+        self.0.push_str(itoa::Buffer::new().format(v));
+    }
+    fn record_f64(&mut self, v: f64) {
+        if v.is_finite() {
+            let _ = write!(self.0, "{v}");
+        } else {
+            // JSON has no NaN or infinity.
+            self.quoted(|w| write!(w, "{v}"));
+        }
+    }
+    fn record_bool(&mut self, v: bool) {
+        self.0.push_str(if v { "true" } else { "false" });
+    }
+    fn record_str(&mut self, v: &str) {
+        self.0.push('"');
+        escape::push_json_str(self.0, v);
+        self.0.push('"');
+    }
+    fn record_display(&mut self, v: &dyn fmt::Display) {
+        self.quoted(|w| write!(w, "{v}"));
+    }
+    fn record_debug(&mut self, v: &dyn fmt::Debug) {
+        self.quoted(|w| write!(w, "{v:?}"));
+    }
+}

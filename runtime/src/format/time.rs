@@ -1,0 +1,137 @@
+//! UTC timestamps, `YYYY-MM-DD HH:MM:SS,mmm`.
+//!
+//! A general-purpose date formatter per line costs several times the rest of
+//! the line, so the date-and-second part is computed once per second per
+//! thread and only the milliseconds are written each time.
+
+use std::cell::Cell;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Length of `YYYY-MM-DD HH:MM:SS`.
+const SECOND_LEN: usize = 19;
+
+thread_local! {
+    static CACHE: Cell<(u64, [u8; SECOND_LEN])> = const { Cell::new((u64::MAX, [0; SECOND_LEN])) };
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian
+/// calendar (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+fn two(out: &mut [u8], n: u32) {
+    out[0] = b'0' + (n / 10) as u8;
+    out[1] = b'0' + (n % 10) as u8;
+}
+
+fn render_second(secs: u64) -> [u8; SECOND_LEN] {
+    let days = (secs / 86_400) as i64;
+    let rem = (secs % 86_400) as u32;
+    let (year, month, day) = civil_from_days(days);
+    let mut b = *b"0000-00-00 00:00:00";
+    // Years past 9999 are not representable in this layout; clamp rather than corrupt.
+    let year = year.clamp(0, 9999) as u32;
+    two(&mut b[0..2], year / 100);
+    two(&mut b[2..4], year % 100);
+    two(&mut b[5..7], month);
+    two(&mut b[8..10], day);
+    two(&mut b[11..13], rem / 3600);
+    two(&mut b[14..16], rem / 60 % 60);
+    two(&mut b[17..19], rem % 60);
+    b
+}
+
+/// Appends `t` as `YYYY-MM-DD HH:MM:SS,mmm` (or with `T` and `.` and a
+/// trailing `Z` when `iso` is set, for JSON).
+pub(crate) fn push_timestamp(out: &mut String, t: SystemTime, iso: bool) {
+    // A clock before 1970 is a misconfigured machine; write the epoch.
+    let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let millis = since.subsec_millis();
+    let mut text = CACHE.with(|c| {
+        let (cached, text) = c.get();
+        if cached == secs {
+            text
+        } else {
+            let text = render_second(secs);
+            c.set((secs, text));
+            text
+        }
+    });
+    if iso {
+        text[10] = b'T';
+    }
+    let mut ms = [if iso { b'.' } else { b',' }, 0, 0, 0];
+    ms[1] = b'0' + (millis / 100) as u8;
+    two(&mut ms[2..4], millis % 100);
+    // Both arrays are ASCII digits and punctuation.
+    out.push_str(std::str::from_utf8(&text).unwrap_or_default());
+    out.push_str(std::str::from_utf8(&ms).unwrap_or_default());
+    if iso {
+        out.push('Z');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn at(secs: u64, millis: u64) -> String {
+        let mut s = String::new();
+        push_timestamp(&mut s, UNIX_EPOCH + Duration::from_millis(secs * 1000 + millis), false);
+        s
+    }
+
+    #[test]
+    fn formats_known_instants() {
+        assert_eq!(at(0, 0), "1970-01-01 00:00:00,000");
+        assert_eq!(at(1_735_732_800, 123), "2025-01-01 12:00:00,123");
+        assert_eq!(at(951_782_400, 7), "2000-02-29 00:00:00,007"); // leap day
+        assert_eq!(at(4_107_542_399, 999), "2100-02-28 23:59:59,999"); // 2100 is not leap
+        assert_eq!(at(1_709_251_199, 50), "2024-02-29 23:59:59,050");
+    }
+
+    #[test]
+    fn cache_tracks_second_changes() {
+        assert_eq!(at(1_735_732_800, 999), "2025-01-01 12:00:00,999");
+        assert_eq!(at(1_735_732_801, 0), "2025-01-01 12:00:01,000");
+        assert_eq!(at(1_735_732_800, 1), "2025-01-01 12:00:00,001");
+    }
+
+    #[test]
+    fn iso_form_for_json() {
+        let mut s = String::new();
+        push_timestamp(&mut s, UNIX_EPOCH + Duration::from_millis(1_735_732_800_123), true);
+        assert_eq!(s, "2025-01-01T12:00:00.123Z");
+    }
+
+    #[test]
+    fn every_day_of_four_centuries_matches_a_naive_count() {
+        let (mut y, mut m, mut d) = (1970i64, 1u32, 1u32);
+        for days in 0..146_097 {
+            assert_eq!(civil_from_days(days), (y, m, d), "day {days}");
+            let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+            let len = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m as usize - 1];
+            d += 1;
+            if d > len {
+                d = 1;
+                m += 1;
+                if m > 12 {
+                    m = 1;
+                    y += 1;
+                }
+            }
+        }
+    }
+}

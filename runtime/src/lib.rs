@@ -1,0 +1,210 @@
+//! Backend logging the compiler holds you to.
+//!
+//! logwire gives each process one readable log file per role (`api.log`,
+//! `worker.log`), rotated by size and safe to share between processes, with
+//! every line of a request or job carrying its transaction id. Services
+//! receive their [`Logger`] as their first constructor argument; tests hand
+//! them a capturing one.
+//!
+//! ```
+//! use logwire::{Logger, Level};
+//!
+//! struct BuildService {
+//!     logger: Logger,
+//! }
+//!
+//! impl BuildService {
+//!     fn queue(&self, project: &str) -> u64 {
+//!         logwire::info!(self.logger, "BUILD_QUEUED", project = project, id = 42);
+//!         42
+//!     }
+//! }
+//!
+//! // In main: `let logger = logwire::file_logger("api");`. In a test:
+//! let (logger, captured) = Logger::capture("api");
+//! let service = BuildService { logger };
+//! logwire::txid::scope_sync("req-1", || service.queue("demo"));
+//!
+//! let record = &captured.records()[0];
+//! assert_eq!(record.level, Level::INFO);
+//! assert_eq!(record.message, "BUILD_QUEUED");
+//! assert_eq!(record.txid.as_deref(), Some("req-1"));
+//! assert!(captured.lines()[0].starts_with("[req-1] "));
+//! assert!(captured.lines()[0].ends_with(" - api - INFO - BUILD_QUEUED | project=demo id=42"));
+//! ```
+//!
+//! # The line format
+//!
+//! ```text
+//! [9b2f0c1e-…] 2025-01-01 12:00:00,123 - api - INFO - REQUEST_START | method=GET path=/api/health
+//! ```
+//!
+//! The `[txid] ` prefix appears inside a [`txid::scope`]; the time is UTC;
+//! ` | k=v …` appears when there are fields, in the order written. A value
+//! is bare when it is non-empty and holds no space, `"`, `=`, `\`, control
+//! or other whitespace character; otherwise it is quoted, with `\"`, `\\`,
+//! `\n`, `\r`, `\t` and `\u{1b}`-style escapes. The message is never
+//! quoted; it escapes `\`, `|` and control characters the same way. So no
+//! input can forge a line or send a terminal escape, and every line parses
+//! back to the same message and fields. [`Format::Json`] writes one JSON
+//! object per line instead.
+//!
+//! # Durability
+//!
+//! File loggers gather whole lines and write them in batches, under a lock
+//! that other processes writing the same file respect. Every line is in the
+//! file within 100 ms, when [`Logger::flush`] returns, when `main` returns
+//! or calls `std::process::exit`, and when a panic unwinds or aborts. A
+//! process killed with `SIGKILL` can lose the lines of its last 50 ms, and
+//! never writes a partial line.
+//!
+//! # Rotation
+//!
+//! `api.log` is renamed to `api.log.1` (the newest backup) before it would
+//! grow past `max_bytes`; `api.log.1` becomes `.2`, and so on up to
+//! `backups`, after which the oldest is deleted. Several processes may write
+//! and rotate one file: they coordinate through `flock` on a sidecar
+//! `.api.log.lock`, and none loses, duplicates or splits a line. Do not let
+//! the system's logrotate rotate a file that logwire rotates too; if you
+//! prefer logrotate, set `max_bytes(0)` and call [`Logger::reopen`] after it
+//! runs.
+
+#![warn(missing_docs)]
+
+mod field;
+mod format;
+mod logger;
+mod paths;
+mod sink;
+mod span;
+mod subscriber;
+pub mod txid;
+
+pub use field::{FieldValue, Recorder, Value};
+pub use format::Format;
+pub use logger::{console_logger, file_logger, Logger, LoggerBuilder};
+pub use paths::{data_dir, log_root};
+pub use sink::{Captured, Record};
+pub use tracing::Level;
+pub use tracing_core::LevelFilter;
+
+/// Writes everything that any file logger of this process still holds in
+/// memory. Loggers also do this on their own; see "Durability" above.
+pub fn flush_all() {
+    sink::flusher::flush_all();
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::field::{DebugValue, DisplayValue};
+    pub use crate::span::MethodGuard;
+    pub use core::stringify;
+}
+
+/// Logs an event at a level given at run time; prefer [`info!`] and its
+/// siblings.
+///
+/// The level is checked before any field is evaluated or formatted, so a
+/// disabled event costs one comparison.
+///
+/// ```
+/// # let (log, captured) = logwire::Logger::capture("doc");
+/// logwire::event!(log, logwire::Level::WARN, "SLOW_QUERY", ms = 1250);
+/// # assert!(captured.lines()[0].ends_with("WARN - SLOW_QUERY | ms=1250"));
+/// ```
+#[macro_export]
+macro_rules! event {
+    ($log:expr, $level:expr, $message:expr $(, $($fields:tt)*)?) => {{
+        let __logwire_log: &$crate::Logger = &$log;
+        let __logwire_level: $crate::Level = $level;
+        if __logwire_log.enabled(__logwire_level) {
+            __logwire_log.__emit(
+                __logwire_level,
+                ::core::convert::AsRef::<str>::as_ref(&$message),
+                &$crate::__fields!(@ [] $($($fields)*)?),
+            );
+        }
+    }};
+}
+
+/// Logs at `TRACE`: `trace!(logger, "MESSAGE", key = value, …)`. See [`info!`].
+#[macro_export]
+macro_rules! trace {
+    ($log:expr, $($rest:tt)+) => { $crate::event!($log, $crate::Level::TRACE, $($rest)+) };
+}
+
+/// Logs at `DEBUG`: `debug!(logger, "MESSAGE", key = value, …)`. See [`info!`].
+#[macro_export]
+macro_rules! debug {
+    ($log:expr, $($rest:tt)+) => { $crate::event!($log, $crate::Level::DEBUG, $($rest)+) };
+}
+
+/// Logs at `INFO`: the logger first, then the message, then fields in
+/// `tracing`'s syntax.
+///
+/// ```
+/// # let (log, captured) = logwire::Logger::capture("api");
+/// let uri: &str = "/api/health";
+/// let user = "admin";
+/// logwire::info!(log, "REQUEST_START", method = "GET", path = %uri, user, ok = true);
+/// # assert!(captured.lines()[0].ends_with("INFO - REQUEST_START | method=GET path=/api/health user=admin ok=true"));
+/// ```
+///
+/// - `key = value` for numbers, bools, chars and strings;
+/// - `key = %value` through `Display`, `key = ?value` through `Debug`;
+/// - `key` alone for `key = key` (likewise `%key`, `?key`); `a.b = v` for
+///   dotted names.
+///
+/// A disabled level evaluates no field and formats nothing.
+#[macro_export]
+macro_rules! info {
+    ($log:expr, $($rest:tt)+) => { $crate::event!($log, $crate::Level::INFO, $($rest)+) };
+}
+
+/// Logs at `WARN`: `warn!(logger, "MESSAGE", key = value, …)`. See [`info!`].
+#[macro_export]
+macro_rules! warn {
+    ($log:expr, $($rest:tt)+) => { $crate::event!($log, $crate::Level::WARN, $($rest)+) };
+}
+
+/// Logs at `ERROR`: `error!(logger, "MESSAGE", key = value, …)`. See [`info!`].
+#[macro_export]
+macro_rules! error {
+    ($log:expr, $($rest:tt)+) => { $crate::event!($log, $crate::Level::ERROR, $($rest)+) };
+}
+
+/// Turns `tracing`-style fields into `[(name, &dyn FieldValue), …]`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __fields {
+    (@ [$($out:tt)*]) => { [$($out)*] };
+    // `%` and `?` come first: an `expr` fragment that fails to parse is a
+    // hard error, not a fall-through to the next rule.
+    (@ [$($out:tt)*] $($k:ident).+ = %$v:expr $(, $($rest:tt)*)?) => {
+        $crate::__fields!(@ [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DisplayValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
+    };
+    (@ [$($out:tt)*] $($k:ident).+ = ?$v:expr $(, $($rest:tt)*)?) => {
+        $crate::__fields!(@ [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DebugValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
+    };
+    (@ [$($out:tt)*] $($k:ident).+ = $v:expr $(, $($rest:tt)*)?) => {
+        $crate::__fields!(@ [$($out)* ($crate::__private::stringify!($($k).+), &$v as &dyn $crate::FieldValue),] $($($rest)*)?)
+    };
+    (@ [$($out:tt)*] $k:literal = %$v:expr $(, $($rest:tt)*)?) => {
+        $crate::__fields!(@ [$($out)* ($k, &$crate::__private::DisplayValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
+    };
+    (@ [$($out:tt)*] $k:literal = ?$v:expr $(, $($rest:tt)*)?) => {
+        $crate::__fields!(@ [$($out)* ($k, &$crate::__private::DebugValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
+    };
+    (@ [$($out:tt)*] $k:literal = $v:expr $(, $($rest:tt)*)?) => {
+        $crate::__fields!(@ [$($out)* ($k, &$v as &dyn $crate::FieldValue),] $($($rest)*)?)
+    };
+    (@ [$($out:tt)*] %$($k:ident).+ $(, $($rest:tt)*)?) => {
+        $crate::__fields!(@ [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DisplayValue(&$($k).+) as &dyn $crate::FieldValue),] $($($rest)*)?)
+    };
+    (@ [$($out:tt)*] ?$($k:ident).+ $(, $($rest:tt)*)?) => {
+        $crate::__fields!(@ [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DebugValue(&$($k).+) as &dyn $crate::FieldValue),] $($($rest)*)?)
+    };
+    (@ [$($out:tt)*] $($k:ident).+ $(, $($rest:tt)*)?) => {
+        $crate::__fields!(@ [$($out)* ($crate::__private::stringify!($($k).+), &$($k).+ as &dyn $crate::FieldValue),] $($($rest)*)?)
+    };
+}

@@ -1,0 +1,409 @@
+//! The `Logger`: a name, a level, a format and its sinks.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use tracing::instrument::{WithDispatch, WithSubscriber};
+use tracing::Dispatch;
+use tracing_core::LevelFilter;
+
+use crate::field::{FieldValue, Value};
+use crate::format::{self, Event, Format, LineContext};
+use crate::sink::{self, Captured, FileSink, Record, Sink};
+use crate::{span, txid, Level};
+
+type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+/// A logger: where a service's lines go. Cheap to clone; clones share
+/// everything.
+///
+/// Services receive their logger as the first constructor argument and
+/// never build one (see [`service`](crate::service)). The process builds
+/// its loggers once, in `main`:
+///
+/// ```no_run
+/// use logwire::{Format, Level, Logger};
+///
+/// let api = logwire::file_logger("api"); // {log_root}/api.log
+/// let worker = Logger::builder("worker")
+///     .console(true)
+///     .level(Level::DEBUG)
+///     .format(Format::Json)
+///     .build();
+/// logwire::info!(api, "READY", port = 8080);
+/// ```
+#[derive(Clone)]
+pub struct Logger {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    // Kept beside `shared` so that the disabled-level check is one load.
+    max_level: LevelFilter,
+    shared: Arc<Shared>,
+    dispatch: Dispatch,
+}
+
+/// What the logger and its `tracing` subscriber share.
+pub(crate) struct Shared {
+    name: String,
+    max_level: LevelFilter,
+    format: Format,
+    sinks: Vec<Sink>,
+    clock: Option<Clock>,
+}
+
+impl fmt::Debug for Logger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Logger")
+            .field("name", &self.inner.shared.name)
+            .field("level", &self.inner.max_level)
+            .field("format", &self.inner.shared.format)
+            .field("sinks", &self.inner.shared.sinks)
+            .finish()
+    }
+}
+
+/// A logger that writes `{log_root}/{name}.log` and nothing else, rotating
+/// at 1 MiB with 10 backups.
+///
+/// Calling it twice with one name returns loggers that share one file. It
+/// never panics and never fails: when the file cannot be opened, it prints
+/// one warning to stderr naming the path and the OS error, and logs to
+/// stderr instead.
+pub fn file_logger(name: &str) -> Logger {
+    Logger::builder(name).build()
+}
+
+/// A logger that writes to stdout only, for local tools such as a dev
+/// orchestrator.
+pub fn console_logger(name: &str) -> Logger {
+    Logger::builder(name).file(false).console(true).build()
+}
+
+impl Logger {
+    /// Starts a logger called `name`; see [`LoggerBuilder`] for the options.
+    pub fn builder(name: &str) -> LoggerBuilder {
+        LoggerBuilder {
+            name: name.to_owned(),
+            file: true,
+            console: false,
+            max_bytes: 1_048_576,
+            backups: 10,
+            level: LevelFilter::INFO,
+            format: Format::Readable,
+            root: None,
+            clock: None,
+        }
+    }
+
+    /// An in-memory logger for tests: every level, readable format. The
+    /// [`Captured`] handle reads what it recorded. Capturing loggers share
+    /// nothing with each other or with any other logger.
+    ///
+    /// ```
+    /// let (log, captured) = logwire::Logger::capture("test");
+    /// logwire::debug!(log, "CACHE_MISS", key = "user:7");
+    /// assert!(captured.lines()[0].ends_with(" - test - DEBUG - CACHE_MISS | key=user:7"));
+    /// ```
+    pub fn capture(name: &str) -> (Logger, Captured) {
+        let captured = Captured::default();
+        let logger = Logger::from_parts(
+            name.to_owned(),
+            LevelFilter::TRACE,
+            Format::Readable,
+            vec![Sink::Capture(captured.clone())],
+            None,
+        );
+        (logger, captured)
+    }
+
+    fn from_parts(
+        name: String,
+        max_level: LevelFilter,
+        format: Format,
+        sinks: Vec<Sink>,
+        clock: Option<Clock>,
+    ) -> Logger {
+        let shared = Arc::new(Shared {
+            name,
+            max_level,
+            format,
+            sinks,
+            clock,
+        });
+        let dispatch = Dispatch::new(crate::subscriber::LibrarySubscriber::new(shared.clone()));
+        Logger {
+            inner: Arc::new(Inner {
+                max_level,
+                shared,
+                dispatch,
+            }),
+        }
+    }
+
+    /// The logger's name, as written in every line.
+    pub fn name(&self) -> &str {
+        &self.inner.shared.name
+    }
+
+    /// Whether an event at `level` would be written. The event macros check
+    /// this before evaluating any field.
+    #[inline]
+    pub fn enabled(&self, level: Level) -> bool {
+        level <= self.inner.max_level
+    }
+
+    /// Makes sure every line logged so far is written to its file (or
+    /// stdout).
+    pub fn flush(&self) {
+        for s in &self.inner.shared.sinks {
+            s.flush();
+        }
+    }
+
+    /// Flushes, then opens every file of this logger afresh: after a fork,
+    /// after an external logrotate moved the file, or to retry a file that
+    /// could not be opened before.
+    ///
+    /// Built-in rotation already follows renames made by other processes of
+    /// this library; `reopen` is for everything else.
+    pub fn reopen(&self) -> io::Result<()> {
+        for s in &self.inner.shared.sinks {
+            if let Sink::File(f) = s {
+                f.reopen()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The path of the file this logger writes, if it writes one.
+    pub fn file_path(&self) -> Option<&Path> {
+        self.inner.shared.sinks.iter().find_map(|s| match s {
+            Sink::File(f) => Some(f.path()),
+            _ => None,
+        })
+    }
+
+    /// The `tracing` dispatcher of this logger: events that libraries emit
+    /// through `tracing` while it is the default go to this logger.
+    pub fn dispatch(&self) -> &Dispatch {
+        &self.inner.dispatch
+    }
+
+    /// Runs `f` with this logger receiving the `tracing` events of the
+    /// libraries it calls.
+    pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        tracing::dispatcher::with_default(&self.inner.dispatch, f)
+    }
+
+    /// Runs `fut` with this logger receiving the `tracing` events of the
+    /// libraries it awaits, across every `.await`.
+    pub fn scope<F: Future>(&self, fut: F) -> WithDispatch<F> {
+        fut.with_subscriber(self.inner.dispatch.clone())
+    }
+
+    #[doc(hidden)]
+    pub fn __emit(&self, level: Level, message: &str, fields: &[(&str, &dyn FieldValue)]) {
+        self.inner.shared.emit(&Event { level, message, fields });
+    }
+}
+
+thread_local! {
+    static LINE: RefCell<String> = RefCell::new(String::with_capacity(512));
+}
+
+impl Shared {
+    pub(crate) fn max_level(&self) -> LevelFilter {
+        self.max_level
+    }
+
+    pub(crate) fn emit(&self, ev: &Event<'_>) {
+        let time = match &self.clock {
+            Some(clock) => clock(),
+            None => SystemTime::now(),
+        };
+        LINE.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut line) => {
+                line.clear();
+                self.write(&mut line, time, ev);
+                if line.capacity() > 64 * 1024 {
+                    *line = String::with_capacity(512);
+                }
+            }
+            // A field's Display logged through this thread: use a fresh buffer.
+            Err(_) => self.write(&mut String::new(), time, ev),
+        });
+    }
+
+    fn write(&self, line: &mut String, time: SystemTime, ev: &Event<'_>) {
+        let span = span::current();
+        txid::with_current(|txid| {
+            let cx = LineContext {
+                time,
+                logger: &self.name,
+                txid,
+                span,
+            };
+            format::write_line(line, self.format, &cx, ev);
+            for s in &self.sinks {
+                match s {
+                    Sink::File(f) => f.write(line.as_bytes()),
+                    Sink::Stdout => sink::write_stdout(line.as_bytes()),
+                    Sink::Capture(c) => c.push(line, self.record(&cx, ev)),
+                }
+            }
+        });
+    }
+
+    fn record(&self, cx: &LineContext<'_>, ev: &Event<'_>) -> Record {
+        Record {
+            level: ev.level,
+            logger: self.name.clone(),
+            message: ev.message.to_owned(),
+            fields: ev
+                .fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), Value::of(*v)))
+                .collect(),
+            txid: cx.txid.map(str::to_owned),
+            span: cx.span.map(str::to_owned),
+        }
+    }
+}
+
+/// Options for a [`Logger`]; start with [`Logger::builder`].
+///
+/// By default a logger writes `{log_root}/{name}.log` only, at `INFO`, in
+/// the readable format, rotating at 1 MiB with 10 backups.
+#[must_use = "a builder does nothing until .build()"]
+pub struct LoggerBuilder {
+    name: String,
+    file: bool,
+    console: bool,
+    max_bytes: u64,
+    backups: usize,
+    level: LevelFilter,
+    format: Format,
+    root: Option<PathBuf>,
+    clock: Option<Clock>,
+}
+
+impl fmt::Debug for LoggerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoggerBuilder")
+            .field("name", &self.name)
+            .field("file", &self.file)
+            .field("console", &self.console)
+            .field("max_bytes", &self.max_bytes)
+            .field("backups", &self.backups)
+            .field("level", &self.level)
+            .field("format", &self.format)
+            .field("root", &self.root)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LoggerBuilder {
+    /// Write `{root}/{name}.log` (default: on).
+    pub fn file(mut self, on: bool) -> Self {
+        self.file = on;
+        self
+    }
+
+    /// Also write to stdout (default: off).
+    pub fn console(mut self, on: bool) -> Self {
+        self.console = on;
+        self
+    }
+
+    /// Rotate the file before it would grow past this many bytes (default
+    /// 1 MiB); `0` never rotates. A single line longer than this gets a file
+    /// of its own.
+    pub fn max_bytes(mut self, bytes: u64) -> Self {
+        self.max_bytes = bytes;
+        self
+    }
+
+    /// Keep this many rotated files, `.1` the newest (default 10); `0` keeps
+    /// none. See [`unlimited_backups`](Self::unlimited_backups).
+    pub fn backups(mut self, count: usize) -> Self {
+        self.backups = count;
+        self
+    }
+
+    /// Keep every rotated file (`.1` newest, numbers growing without end).
+    pub fn unlimited_backups(mut self) -> Self {
+        self.backups = crate::sink::file::UNLIMITED;
+        self
+    }
+
+    /// The most verbose level written (default `INFO`). Accepts a
+    /// [`Level`] or a `LevelFilter` (such as `LevelFilter::OFF`).
+    pub fn level(mut self, level: impl Into<LevelFilter>) -> Self {
+        self.level = level.into();
+        self
+    }
+
+    /// Readable lines (default) or JSON.
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// The directory of the file (default: [`log_root`](crate::log_root)).
+    pub fn root(mut self, root: impl Into<PathBuf>) -> Self {
+        self.root = Some(root.into());
+        self
+    }
+
+    /// Where timestamps come from (default: the system clock). For tests
+    /// that compare whole lines.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// let log = logwire::Logger::builder("api")
+    ///     .clock(|| UNIX_EPOCH + Duration::from_millis(1_735_732_800_123))
+    ///     .file(false)
+    ///     .build();
+    /// # let _ = log;
+    /// ```
+    pub fn clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Builds the logger. Never fails; see [`file_logger`] for what happens
+    /// when the file cannot be opened.
+    pub fn build(self) -> Logger {
+        let mut sinks = Vec::new();
+        if self.file {
+            let root = self.root.unwrap_or_else(crate::log_root);
+            let path = root.join(format!("{}.log", self.name));
+            sinks.push(Sink::File(FileSink::shared(path, self.max_bytes, self.backups)));
+        }
+        if self.console {
+            sinks.push(Sink::Stdout);
+        }
+        Logger::from_parts(self.name, self.level, self.format, sinks, self.clock)
+    }
+
+    /// Builds a logger that records in memory instead of writing, with this
+    /// builder's name, level, format and clock; for tests.
+    pub fn build_capture(self) -> (Logger, Captured) {
+        let captured = Captured::default();
+        let logger = Logger::from_parts(
+            self.name,
+            self.level,
+            self.format,
+            vec![Sink::Capture(captured.clone())],
+            self.clock,
+        );
+        (logger, captured)
+    }
+}

@@ -1,0 +1,402 @@
+//! A log file that several processes append to and rotate by size.
+//!
+//! The protocol, which loses, duplicates and tears no line:
+//! - the file is opened with `O_APPEND` and whole lines are written in one
+//!   `write` (a batch of whole lines, under the lock below);
+//! - every batch is written under an exclusive `flock` on a sidecar lock
+//!   file (`.api.log.lock`), never on the log itself, which is renamed;
+//! - after taking the lock, `stat(path)` is compared with `fstat(fd)`: when
+//!   another process rotated (or logrotate moved the file), the file is
+//!   reopened before writing;
+//! - the decision to rotate reads the size from `fstat`, never from a
+//!   counter kept in this process, and the rename chain runs under the lock;
+//! - after a `fork` the child opens its own lock file, since a `flock` is
+//!   shared by every process holding the same open file description.
+
+use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::io::{AsRawFd, RawFd};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+
+use super::flusher;
+
+/// Lines are gathered up to this many bytes before the writing thread
+/// writes them itself; the flusher writes smaller batches within 100 ms.
+pub(crate) const BATCH_BYTES: usize = 64 * 1024;
+
+/// Keep every backup: `api.log.1` … as many as rotation produces.
+pub(crate) const UNLIMITED: usize = usize::MAX;
+
+/// Where a sink's lines go.
+enum Output {
+    File {
+        file: File,
+        lock: File,
+    },
+    /// The file could not be opened; lines go to stderr (the fallback).
+    Stderr,
+}
+
+struct State {
+    buf: Vec<u8>,
+    out: Output,
+    /// The process that opened `out`; a different one means we were forked.
+    pid: u32,
+    /// A write error has been reported once; later ones are not repeated.
+    write_error_reported: bool,
+}
+
+/// One log file, shared by every logger of this process that writes it.
+pub(crate) struct FileSink {
+    path: PathBuf,
+    lock_path: PathBuf,
+    max_bytes: u64,
+    backups: usize,
+    state: Mutex<State>,
+}
+
+impl std::fmt::Debug for FileSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileSink")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Fallbacks seen by this process, for `diagnose`.
+#[derive(Debug, Clone)]
+pub(crate) struct Fallback {
+    pub(crate) path: PathBuf,
+    pub(crate) error: String,
+}
+
+static OPEN: Mutex<Vec<Weak<FileSink>>> = Mutex::new(Vec::new());
+static FALLBACKS: Mutex<Vec<Fallback>> = Mutex::new(Vec::new());
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic elsewhere must not stop logging: the data is bytes, never half-updated.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+pub(crate) fn fallbacks() -> Vec<Fallback> {
+    lock(&FALLBACKS).clone()
+}
+
+impl FileSink {
+    /// The sink for `path`, shared with any other logger of this process
+    /// that writes the same file. Never fails: a file that cannot be opened
+    /// falls back to stderr after one warning.
+    pub(crate) fn shared(path: PathBuf, max_bytes: u64, backups: usize) -> Arc<FileSink> {
+        let mut open = lock(&OPEN);
+        open.retain(|w| w.strong_count() > 0);
+        if let Some(existing) = open.iter().filter_map(Weak::upgrade).find(|s| s.path == path) {
+            return existing;
+        }
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let lock_path = path.with_file_name(format!(".{name}.lock"));
+        let out = match open_output(&path, &lock_path) {
+            Ok(out) => out,
+            Err(e) => fall_back(&path, &e),
+        };
+        let sink = Arc::new(FileSink {
+            path,
+            lock_path,
+            max_bytes,
+            backups,
+            state: Mutex::new(State {
+                buf: Vec::with_capacity(BATCH_BYTES),
+                out,
+                pid: std::process::id(),
+                write_error_reported: false,
+            }),
+        });
+        open.push(Arc::downgrade(&sink));
+        drop(open);
+        flusher::register(&sink);
+        sink
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Queues one or more whole lines.
+    #[inline]
+    pub(crate) fn write(&self, line: &[u8]) {
+        let mut st = lock(&self.state);
+        let was_empty = st.buf.is_empty();
+        st.buf.extend_from_slice(line);
+        if st.buf.len() >= BATCH_BYTES {
+            self.flush_locked(&mut st);
+        } else if was_empty {
+            drop(st);
+            flusher::notify();
+        }
+    }
+
+    /// Writes every queued line.
+    pub(crate) fn flush(&self) {
+        self.flush_locked(&mut lock(&self.state));
+    }
+
+    /// Like [`flush`](Self::flush), but gives up instead of waiting on a
+    /// lock another thread holds (for exit and panic hooks).
+    pub(crate) fn try_flush(&self) -> bool {
+        match self.state.try_lock() {
+            Ok(mut st) => {
+                self.flush_locked(&mut st);
+                true
+            }
+            Err(std::sync::TryLockError::Poisoned(p)) => {
+                self.flush_locked(&mut p.into_inner());
+                true
+            }
+            Err(std::sync::TryLockError::WouldBlock) => false,
+        }
+    }
+
+    pub(crate) fn has_pending(&self) -> bool {
+        !lock(&self.state).buf.is_empty()
+    }
+
+    /// Flushes, then opens the file and its lock file afresh (after a fork,
+    /// an external logrotate, or to leave the stderr fallback).
+    pub(crate) fn reopen(&self) -> io::Result<()> {
+        let mut st = lock(&self.state);
+        self.flush_locked(&mut st);
+        let out = open_output(&self.path, &self.lock_path)?;
+        st.out = out;
+        st.pid = std::process::id();
+        Ok(())
+    }
+
+    fn flush_locked(&self, st: &mut State) {
+        if st.buf.is_empty() {
+            return;
+        }
+        let buf = std::mem::take(&mut st.buf);
+        let mut rest = &buf[..];
+        if let Err(e) = self.write_batch(st, &mut rest) {
+            if !st.write_error_reported {
+                st.write_error_reported = true;
+                eprintln!(
+                    "logwire: cannot write log file {}: {e}; writing its lines to stderr instead",
+                    self.path.display()
+                );
+            }
+            // Nothing is lost: what could not be written goes to stderr.
+            let _ = io::stderr().write_all(rest);
+        }
+        st.buf = buf;
+        st.buf.clear();
+        if st.buf.capacity() > 4 * BATCH_BYTES {
+            st.buf.shrink_to(BATCH_BYTES);
+        }
+    }
+
+    /// Writes `rest` (whole lines) under the cross-process lock, rotating
+    /// as needed. On error, `rest` holds what was not written.
+    fn write_batch(&self, st: &mut State, rest: &mut &[u8]) -> io::Result<()> {
+        if std::process::id() != st.pid {
+            // Forked: our lock file description is shared with the parent.
+            st.out = open_output(&self.path, &self.lock_path)?;
+            st.pid = std::process::id();
+        }
+        let Output::File { lock, .. } = &st.out else {
+            io::stderr().write_all(rest)?;
+            *rest = &[];
+            return Ok(());
+        };
+        // The lock file stays open for the whole batch: only the log is reopened.
+        let _held = Flock::exclusive(lock.as_raw_fd())?;
+        self.follow_rotation(st)?;
+        while !rest.is_empty() {
+            let Output::File { file, .. } = &mut st.out else {
+                io::stderr().write_all(rest)?;
+                *rest = &[];
+                return Ok(());
+            };
+            let size = file.metadata()?.len();
+            let take = if self.max_bytes == 0 {
+                rest.len()
+            } else {
+                match whole_lines_within(rest, self.max_bytes.saturating_sub(size)) {
+                    0 if size == 0 => first_line_len(rest),
+                    0 => {
+                        self.rotate(st)?;
+                        continue;
+                    }
+                    n => n,
+                }
+            };
+            file.write_all(&rest[..take])?;
+            *rest = &rest[take..];
+        }
+        Ok(())
+    }
+
+    /// Reopens the file when the path no longer names the file we hold.
+    fn follow_rotation(&self, st: &mut State) -> io::Result<()> {
+        let Output::File { file, .. } = &st.out else {
+            return Ok(());
+        };
+        let ours = file.metadata()?;
+        let same = match fs::metadata(&self.path) {
+            Ok(m) => m.dev() == ours.dev() && m.ino() == ours.ino(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+            Err(e) => return Err(e),
+        };
+        if !same {
+            self.reopen_file(st)?;
+        }
+        Ok(())
+    }
+
+    fn reopen_file(&self, st: &mut State) -> io::Result<()> {
+        if let Output::File { file, .. } = &mut st.out {
+            *file = open_log(&self.path)?;
+        }
+        Ok(())
+    }
+
+    /// `api.log` → `api.log.1` → … → `api.log.{backups}` (dropped after).
+    /// Called with the lock held.
+    fn rotate(&self, st: &mut State) -> io::Result<()> {
+        if self.backups == 0 {
+            ignore_missing(fs::remove_file(&self.path))?;
+        } else {
+            let top = if self.backups == UNLIMITED {
+                (1..).find(|&i| !self.backup(i).exists()).unwrap_or(1)
+            } else {
+                ignore_missing(fs::remove_file(self.backup(self.backups)))?;
+                self.backups
+            };
+            for i in (1..top).rev() {
+                ignore_missing(fs::rename(self.backup(i), self.backup(i + 1)))?;
+            }
+            ignore_missing(fs::rename(&self.path, self.backup(1)))?;
+        }
+        self.reopen_file(st)
+    }
+
+    fn backup(&self, i: usize) -> PathBuf {
+        let mut name = self.path.clone().into_os_string();
+        name.push(format!(".{i}"));
+        PathBuf::from(name)
+    }
+}
+
+impl Drop for FileSink {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+fn ignore_missing(r: io::Result<()>) -> io::Result<()> {
+    match r {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        r => r,
+    }
+}
+
+/// The length of the longest prefix of `buf` made of whole lines and at
+/// most `room` bytes long.
+fn whole_lines_within(buf: &[u8], room: u64) -> usize {
+    let room = usize::try_from(room).unwrap_or(usize::MAX);
+    if buf.len() <= room {
+        return buf.len();
+    }
+    buf[..room].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
+}
+
+fn first_line_len(buf: &[u8]) -> usize {
+    buf.iter().position(|&b| b == b'\n').map_or(buf.len(), |i| i + 1)
+}
+
+/// Creates the directory (group-writable, setgid so files keep its group)
+/// and opens the log and its lock file.
+fn open_output(path: &Path, lock_path: &Path) -> io::Result<Output> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        create_dir(dir)?;
+    }
+    let file = open_log(path)?;
+    let lock = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .mode(0o660)
+        .open(lock_path)?;
+    Ok(Output::File { file, lock })
+}
+
+pub(crate) fn create_dir(dir: &Path) -> io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    DirBuilder::new().recursive(true).mode(0o2770).create(dir)?;
+    // mkdir ignores the setgid bit; set it so new files keep the group.
+    let mode = fs::metadata(dir)?.permissions().mode();
+    if mode & 0o2000 == 0 {
+        let _ = fs::set_permissions(dir, fs::Permissions::from_mode((mode & 0o7777) | 0o2000));
+    }
+    Ok(())
+}
+
+fn open_log(path: &Path) -> io::Result<File> {
+    OpenOptions::new().append(true).create(true).mode(0o660).open(path)
+}
+
+fn fall_back(path: &Path, e: &io::Error) -> Output {
+    eprintln!(
+        "logwire: cannot open log file {}: {e}; logging to stderr instead",
+        path.display()
+    );
+    lock(&FALLBACKS).push(Fallback {
+        path: path.to_owned(),
+        error: e.to_string(),
+    });
+    Output::Stderr
+}
+
+/// An exclusive `flock`, released on drop.
+struct Flock(RawFd);
+
+impl Flock {
+    fn exclusive(fd: RawFd) -> io::Result<Self> {
+        loop {
+            // SAFETY: flock on an open file descriptor; no memory is involved.
+            if unsafe { libc::flock(fd, libc::LOCK_EX) } == 0 {
+                return Ok(Flock(fd));
+            }
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+    }
+}
+
+impl Drop for Flock {
+    fn drop(&mut self) {
+        // SAFETY: as above; unlocking a lock we hold on a descriptor still open.
+        unsafe { libc::flock(self.0, libc::LOCK_UN) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_lines_fit_the_room() {
+        assert_eq!(whole_lines_within(b"ab\ncd\n", 10), 6);
+        assert_eq!(whole_lines_within(b"ab\ncd\n", 5), 3);
+        assert_eq!(whole_lines_within(b"ab\ncd\n", 2), 0);
+        assert_eq!(first_line_len(b"abc\nd\n"), 4);
+    }
+}

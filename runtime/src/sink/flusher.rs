@@ -1,0 +1,132 @@
+//! When buffered lines reach the file.
+//!
+//! File sinks gather whole lines and write them in batches. This module
+//! makes sure nothing stays in a buffer:
+//! - a background thread writes pending lines within [`FLUSH_DELAY`] of the
+//!   first one, however quiet the logger is, and sleeps while nothing is
+//!   pending;
+//! - an `atexit` hook writes everything when `main` returns or
+//!   `std::process::exit` is called;
+//! - a panic hook writes everything before the panic message is printed
+//!   (this matters with `panic = "abort"`, where no `atexit` hook runs);
+//! - a `pthread_atfork` hook writes everything before a `fork`, so a child
+//!   never inherits lines its parent still has to write.
+//!
+//! What a `SIGKILL` (or any death that skips `exit`) can lose: the lines
+//! logged in the last [`FLUSH_DELAY`] at most, and never a partial line.
+
+use std::sync::atomic::{fence, AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Once, OnceLock, Weak};
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
+
+use super::file::FileSink;
+
+/// How long a line may wait in a buffer before the flusher writes it.
+pub(crate) const FLUSH_DELAY: Duration = Duration::from_millis(50);
+
+static SINKS: Mutex<Vec<Weak<FileSink>>> = Mutex::new(Vec::new());
+static FLUSHER: OnceLock<Thread> = OnceLock::new();
+/// True while the flusher sleeps with nothing pending and must be woken.
+static IDLE: AtomicBool = AtomicBool::new(false);
+
+pub(crate) fn register(sink: &Arc<FileSink>) {
+    static HOOKS: Once = Once::new();
+    HOOKS.call_once(install_hooks);
+    let mut sinks = SINKS.lock().unwrap_or_else(|p| p.into_inner());
+    sinks.retain(|w| w.strong_count() > 0);
+    sinks.push(Arc::downgrade(sink));
+    drop(sinks);
+    FLUSHER.get_or_init(|| {
+        thread::Builder::new()
+            .name("logwire-flush".into())
+            .spawn(run)
+            .map(|h| h.thread().clone())
+            // Without a thread, lines still reach the file at every batch and exit.
+            .unwrap_or_else(|_| thread::current())
+    });
+}
+
+/// Called after a sink's buffer went from empty to non-empty.
+#[inline]
+pub(crate) fn notify() {
+    // Pairs with the fence in `run`: either the flusher sees our line or we
+    // see that it is idle and wake it.
+    fence(Ordering::SeqCst);
+    if IDLE.load(Ordering::Relaxed) {
+        if let Some(t) = FLUSHER.get() {
+            t.unpark();
+        }
+    }
+}
+
+fn live_sinks() -> Vec<Arc<FileSink>> {
+    let sinks = SINKS.lock().unwrap_or_else(|p| p.into_inner());
+    sinks.iter().filter_map(Weak::upgrade).collect()
+}
+
+fn run() {
+    loop {
+        IDLE.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        if !live_sinks().iter().any(|s| s.has_pending()) {
+            thread::park();
+        }
+        IDLE.store(false, Ordering::SeqCst);
+        // Let more lines gather so that a burst is written in few batches.
+        thread::sleep(FLUSH_DELAY);
+        flush_all();
+    }
+}
+
+/// Writes every pending line of every file sink of this process.
+pub(crate) fn flush_all() {
+    for sink in live_sinks() {
+        sink.flush();
+    }
+}
+
+/// Like [`flush_all`], for hooks that may run while another thread holds a
+/// sink: waits a bounded time instead of risking a deadlock.
+fn flush_all_bounded() {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let sinks = loop {
+        match SINKS.try_lock() {
+            Ok(s) => break s.iter().filter_map(Weak::upgrade).collect::<Vec<_>>(),
+            Err(std::sync::TryLockError::Poisoned(p)) => {
+                break p.into_inner().iter().filter_map(Weak::upgrade).collect()
+            }
+            Err(std::sync::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                thread::sleep(Duration::from_millis(1))
+            }
+            Err(std::sync::TryLockError::WouldBlock) => return,
+        }
+    };
+    for sink in sinks {
+        while !sink.try_flush() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+extern "C" fn at_exit() {
+    flush_all_bounded();
+}
+
+extern "C" fn before_fork() {
+    flush_all_bounded();
+}
+
+fn install_hooks() {
+    // SAFETY: registering plain `extern "C"` functions that never unwind
+    // (they only take locks and write files).
+    unsafe {
+        libc::atexit(at_exit);
+        libc::pthread_atfork(Some(before_fork), None, None);
+    }
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        flush_all_bounded();
+        previous(info);
+    }));
+}
