@@ -5,7 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use tracing::instrument::{WithDispatch, WithSubscriber};
@@ -46,7 +46,9 @@ struct Inner {
     // Kept beside `shared` so that the disabled-level check is one load.
     max_level: LevelFilter,
     shared: Arc<Shared>,
-    dispatch: Dispatch,
+    // Built on first use: registering a dispatcher with `tracing` costs far
+    // more than the rest of a logger, and most capturing loggers never need one.
+    dispatch: OnceLock<Dispatch>,
 }
 
 /// What the logger and its `tracing` subscriber share.
@@ -137,12 +139,11 @@ impl Logger {
             sinks,
             clock,
         });
-        let dispatch = Dispatch::new(crate::subscriber::LibrarySubscriber::new(shared.clone()));
         Logger {
             inner: Arc::new(Inner {
                 max_level,
                 shared,
-                dispatch,
+                dispatch: OnceLock::new(),
             }),
         }
     }
@@ -193,19 +194,21 @@ impl Logger {
     /// The `tracing` dispatcher of this logger: events that libraries emit
     /// through `tracing` while it is the default go to this logger.
     pub fn dispatch(&self) -> &Dispatch {
-        &self.inner.dispatch
+        self.inner
+            .dispatch
+            .get_or_init(|| Dispatch::new(crate::subscriber::LibrarySubscriber::new(self.inner.shared.clone())))
     }
 
     /// Runs `f` with this logger receiving the `tracing` events of the
     /// libraries it calls.
     pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
-        tracing::dispatcher::with_default(&self.inner.dispatch, f)
+        tracing::dispatcher::with_default(self.dispatch(), f)
     }
 
     /// Runs `fut` with this logger receiving the `tracing` events of the
     /// libraries it awaits, across every `.await`.
     pub fn scope<F: Future>(&self, fut: F) -> WithDispatch<F> {
-        fut.with_subscriber(self.inner.dispatch.clone())
+        fut.with_subscriber(self.dispatch().clone())
     }
 
     #[doc(hidden)]
