@@ -188,7 +188,7 @@ impl PartialEq<str> for Value {
     fn eq(&self, other: &str) -> bool {
         match self {
             Value::Str(s) => s == other,
-            v => v.to_string() == other,
+            v => v.to_string().as_str() == other,
         }
     }
 }

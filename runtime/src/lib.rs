@@ -55,7 +55,7 @@
 //! that other processes writing the same file respect. Every line is in the
 //! file within 100 ms, when [`Logger::flush`] returns, when `main` returns
 //! or calls `std::process::exit`, and when a panic unwinds or aborts. A
-//! process killed with `SIGKILL` can lose the lines of its last 50 ms, and
+//! process killed with `SIGKILL` can lose the lines of its last 25 ms, and
 //! never writes a partial line.
 //!
 //! # Rotation

@@ -191,6 +191,20 @@ impl Logger {
         })
     }
 
+    /// Why this logger writes to stderr instead of its file (the OS error
+    /// met when opening it), or `None` when it writes its file as asked.
+    ///
+    /// ```
+    /// let log = logwire::Logger::builder("api").root("/dev/null/logs").build();
+    /// assert_eq!(log.fallback().as_deref(), Some("Not a directory (os error 20)"));
+    /// ```
+    pub fn fallback(&self) -> Option<String> {
+        self.inner.shared.sinks.iter().find_map(|s| match s {
+            Sink::File(f) => f.fallback(),
+            _ => None,
+        })
+    }
+
     /// The `tracing` dispatcher of this logger: events that libraries emit
     /// through `tracing` while it is the default go to this logger.
     pub fn dispatch(&self) -> &Dispatch {

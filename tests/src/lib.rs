@@ -147,13 +147,17 @@ fn parse_fields(s: &str) -> Result<Vec<(String, String)>, String> {
     let mut rest = s;
     loop {
         let (key, after) = take_token(rest, true)?;
-        let after = after.strip_prefix('=').ok_or_else(|| format!("no '=' after key in {rest:?}"))?;
+        let after = after
+            .strip_prefix('=')
+            .ok_or_else(|| format!("no '=' after key in {rest:?}"))?;
         let (value, after) = take_token(after, false)?;
         fields.push((key, value));
         if after.is_empty() {
             return Ok(fields);
         }
-        rest = after.strip_prefix(' ').ok_or_else(|| format!("expected a space before {after:?}"))?;
+        rest = after
+            .strip_prefix(' ')
+            .ok_or_else(|| format!("expected a space before {after:?}"))?;
     }
 }
 
@@ -171,7 +175,9 @@ fn take_token(s: &str, is_key: bool) -> Result<(String, &str), String> {
         }
         return Err(format!("unterminated quote in {s:?}"));
     }
-    let end = s.find(if is_key { &['=', ' '][..] } else { &[' '][..] }).unwrap_or(s.len());
+    let end = s
+        .find(if is_key { &['=', ' '][..] } else { &[' '][..] })
+        .unwrap_or(s.len());
     let token = &s[..end];
     if token.is_empty() || token.contains(['"', '\\', '=']) {
         return Err(format!("bad bare token {token:?}"));
@@ -229,7 +235,9 @@ pub fn check_lines<'a>(lines: impl IntoIterator<Item = &'a str>, procs: u64, per
 /// The log file and every backup of it in `dir`, as `(path, text)`.
 pub fn read_rotated(dir: &Path, file: &str) -> Vec<(PathBuf, String)> {
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let is_ours = name == file

@@ -166,9 +166,10 @@ fn records_keep_types_and_raw_text() {
 #[test]
 fn json_lines() {
     let (log, cap) = fixed("api", Format::Json);
-    logwire::txid::scope_sync("t-1", || {
-        logwire::info!(log, "REQUEST_END", status_code = 200, duration_ms = 1.5, cached = false, path = "/a\"b", who = %"x y")
-    });
+    logwire::txid::scope_sync(
+        "t-1",
+        || logwire::info!(log, "REQUEST_END", status_code = 200, duration_ms = 1.5, cached = false, path = "/a\"b", who = %"x y"),
+    );
     logwire::info!(log, "BARE");
     assert_eq!(
         cap.lines(),

@@ -18,7 +18,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::io::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::flusher;
 
@@ -35,8 +35,9 @@ enum Output {
         file: File,
         lock: File,
     },
-    /// The file could not be opened; lines go to stderr (the fallback).
-    Stderr,
+    /// The file could not be opened, for the reason given; lines go to
+    /// stderr (the fallback).
+    Stderr(String),
 }
 
 struct State {
@@ -65,23 +66,29 @@ impl std::fmt::Debug for FileSink {
     }
 }
 
-/// Fallbacks seen by this process, for `diagnose`.
-#[derive(Debug, Clone)]
-pub(crate) struct Fallback {
-    pub(crate) path: PathBuf,
-    pub(crate) error: String,
-}
-
-static OPEN: Mutex<Vec<Weak<FileSink>>> = Mutex::new(Vec::new());
-static FALLBACKS: Mutex<Vec<Fallback>> = Mutex::new(Vec::new());
+/// Every file sink of the process. Sinks live until the process exits, so
+/// that the exit hook always finds them: a sink dropped on another thread
+/// while `main` returns could otherwise lose its last batch.
+static OPEN: Mutex<Vec<Arc<FileSink>>> = Mutex::new(Vec::new());
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic elsewhere must not stop logging: the data is bytes, never half-updated.
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-pub(crate) fn fallbacks() -> Vec<Fallback> {
-    lock(&FALLBACKS).clone()
+/// Every file sink of the process, for the flusher and the exit hooks.
+/// `None` when the registry is locked and `wait` is false.
+pub(crate) fn open_sinks(wait: bool) -> Option<Vec<Arc<FileSink>>> {
+    let open = if wait {
+        lock(&OPEN)
+    } else {
+        match OPEN.try_lock() {
+            Ok(open) => open,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        }
+    };
+    Some(open.clone())
 }
 
 impl FileSink {
@@ -90,9 +97,8 @@ impl FileSink {
     /// falls back to stderr after one warning.
     pub(crate) fn shared(path: PathBuf, max_bytes: u64, backups: usize) -> Arc<FileSink> {
         let mut open = lock(&OPEN);
-        open.retain(|w| w.strong_count() > 0);
-        if let Some(existing) = open.iter().filter_map(Weak::upgrade).find(|s| s.path == path) {
-            return existing;
+        if let Some(existing) = open.iter().find(|s| s.path == path) {
+            return existing.clone();
         }
         let name = path
             .file_name()
@@ -115,9 +121,9 @@ impl FileSink {
                 write_error_reported: false,
             }),
         });
-        open.push(Arc::downgrade(&sink));
+        open.push(sink.clone());
         drop(open);
-        flusher::register(&sink);
+        flusher::start();
         sink
     }
 
@@ -157,6 +163,14 @@ impl FileSink {
                 true
             }
             Err(std::sync::TryLockError::WouldBlock) => false,
+        }
+    }
+
+    /// Why this sink writes to stderr instead of its file, if it does.
+    pub(crate) fn fallback(&self) -> Option<String> {
+        match &lock(&self.state).out {
+            Output::Stderr(why) => Some(why.clone()),
+            Output::File { .. } => None,
         }
     }
 
@@ -291,12 +305,6 @@ impl FileSink {
     }
 }
 
-impl Drop for FileSink {
-    fn drop(&mut self) {
-        self.flush();
-    }
-}
-
 fn ignore_missing(r: io::Result<()>) -> io::Result<()> {
     match r {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -329,6 +337,7 @@ fn open_output(path: &Path, lock_path: &Path) -> io::Result<Output> {
         .read(true)
         .write(true)
         .create(true)
+        .truncate(false)
         .mode(0o660)
         .open(lock_path)?;
     Ok(Output::File { file, lock })
@@ -356,11 +365,7 @@ fn fall_back(path: &Path, e: &io::Error) -> Output {
         "logwire: cannot open log file {}: {e}; logging to stderr instead",
         path.display()
     );
-    lock(&FALLBACKS).push(Fallback {
-        path: path.to_owned(),
-        error: e.to_string(),
-    });
-    Output::Stderr
+    Output::Stderr(e.to_string())
 }
 
 /// An exclusive `flock`, released on drop.

@@ -13,30 +13,26 @@
 //!   never inherits lines its parent still has to write.
 //!
 //! What a `SIGKILL` (or any death that skips `exit`) can lose: the lines
-//! logged in the last [`FLUSH_DELAY`] at most, and never a partial line.
+//! logged in the last [`FLUSH_DELAY`] (25 ms) at most, and never a partial line.
 
 use std::sync::atomic::{fence, AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Once, OnceLock, Weak};
+use std::sync::{Once, OnceLock};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
-use super::file::FileSink;
+use super::file::open_sinks;
 
 /// How long a line may wait in a buffer before the flusher writes it.
-pub(crate) const FLUSH_DELAY: Duration = Duration::from_millis(50);
+pub(crate) const FLUSH_DELAY: Duration = Duration::from_millis(25);
 
-static SINKS: Mutex<Vec<Weak<FileSink>>> = Mutex::new(Vec::new());
 static FLUSHER: OnceLock<Thread> = OnceLock::new();
 /// True while the flusher sleeps with nothing pending and must be woken.
 static IDLE: AtomicBool = AtomicBool::new(false);
 
-pub(crate) fn register(sink: &Arc<FileSink>) {
+/// Starts the flusher thread and installs the exit hooks, once.
+pub(crate) fn start() {
     static HOOKS: Once = Once::new();
     HOOKS.call_once(install_hooks);
-    let mut sinks = SINKS.lock().unwrap_or_else(|p| p.into_inner());
-    sinks.retain(|w| w.strong_count() > 0);
-    sinks.push(Arc::downgrade(sink));
-    drop(sinks);
     FLUSHER.get_or_init(|| {
         thread::Builder::new()
             .name("logwire-flush".into())
@@ -60,16 +56,11 @@ pub(crate) fn notify() {
     }
 }
 
-fn live_sinks() -> Vec<Arc<FileSink>> {
-    let sinks = SINKS.lock().unwrap_or_else(|p| p.into_inner());
-    sinks.iter().filter_map(Weak::upgrade).collect()
-}
-
 fn run() {
     loop {
         IDLE.store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
-        if !live_sinks().iter().any(|s| s.has_pending()) {
+        if !open_sinks(true).unwrap_or_default().iter().any(|s| s.has_pending()) {
             thread::park();
         }
         IDLE.store(false, Ordering::SeqCst);
@@ -81,7 +72,7 @@ fn run() {
 
 /// Writes every pending line of every file sink of this process.
 pub(crate) fn flush_all() {
-    for sink in live_sinks() {
+    for sink in open_sinks(true).unwrap_or_default() {
         sink.flush();
     }
 }
@@ -91,15 +82,10 @@ pub(crate) fn flush_all() {
 fn flush_all_bounded() {
     let deadline = Instant::now() + Duration::from_secs(2);
     let sinks = loop {
-        match SINKS.try_lock() {
-            Ok(s) => break s.iter().filter_map(Weak::upgrade).collect::<Vec<_>>(),
-            Err(std::sync::TryLockError::Poisoned(p)) => {
-                break p.into_inner().iter().filter_map(Weak::upgrade).collect()
-            }
-            Err(std::sync::TryLockError::WouldBlock) if Instant::now() < deadline => {
-                thread::sleep(Duration::from_millis(1))
-            }
-            Err(std::sync::TryLockError::WouldBlock) => return,
+        match open_sinks(false) {
+            Some(sinks) => break sinks,
+            None if Instant::now() < deadline => thread::sleep(Duration::from_millis(1)),
+            None => return,
         }
     };
     for sink in sinks {
