@@ -155,6 +155,20 @@ fn an_external_rename_is_followed_and_nothing_is_lost() {
 }
 
 #[test]
+fn a_removed_directory_is_made_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("logs");
+    let log = Logger::builder("api").root(&root).build();
+    write_lines(&log, 0..10);
+    fs::remove_dir_all(&root).unwrap();
+    write_lines(&log, 10..20);
+    assert_eq!(
+        seqs(&fs::read_to_string(root.join("api.log")).unwrap()),
+        (10..20).collect::<Vec<_>>()
+    );
+}
+
+#[test]
 fn a_single_line_reaches_the_file_within_100ms_without_flush() {
     let dir = tempfile::tempdir().unwrap();
     let log = Logger::builder("quiet").root(dir.path()).build();

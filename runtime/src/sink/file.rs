@@ -273,7 +273,16 @@ impl FileSink {
 
     fn reopen_file(&self, st: &mut State) -> io::Result<()> {
         if let Output::File { file, .. } = &mut st.out {
-            *file = open_log(&self.path)?;
+            *file = match open_log(&self.path) {
+                // Someone removed the directory while we run: make it again.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    if let Some(dir) = self.path.parent() {
+                        create_dir(dir)?;
+                    }
+                    open_log(&self.path)?
+                }
+                r => r?,
+            };
         }
         Ok(())
     }
