@@ -1,3 +1,104 @@
 //! Procedural macros of [logwire](https://docs.rs/logwire): `#[service]` and
 //! `#[derive(Injectable)]`. Use them through the `logwire` crate, which
-//! re-exports them.
+//! re-exports them and documents them.
+//!
+//! Each macro runs in four stages: `ast` (borrowed views of the input),
+//! `attr` (attribute arguments), `valid` (every rule, as errors on the
+//! user's code) and `expand` (code generation only), with `fallback`
+//! emitting the user's item when there were errors.
+
+mod ast;
+mod attr;
+mod ctxt;
+mod expand;
+mod fallback;
+mod valid;
+
+use proc_macro::TokenStream;
+use proc_macro2::TokenStream as TokenStream2;
+use quote::quote;
+use syn::{DeriveInput, Item, ItemImpl};
+
+use crate::ctxt::Errors;
+
+/// See `logwire::service`.
+#[proc_macro_attribute]
+pub fn service(args: TokenStream, input: TokenStream) -> TokenStream {
+    // Input that is not valid Rust goes back untouched, so that rustc
+    // reports the real error.
+    let Ok(item) = syn::parse::<Item>(input.clone()) else {
+        return input;
+    };
+    let args = TokenStream2::from(args);
+    match item {
+        Item::Impl(imp) => service_impl(args, &imp).into(),
+        Item::Struct(_) | Item::Enum(_) | Item::Union(_) => {
+            let Ok(derive) = syn::parse::<DeriveInput>(input.clone()) else {
+                return input;
+            };
+            let mut errors = Errors::default();
+            if !args.is_empty() {
+                errors.at(
+                    &args,
+                    "`#[service]` on a struct takes no arguments; put `level = \"…\"` on the impl block",
+                );
+            }
+            service_struct(&derive, errors, true).into()
+        }
+        other => {
+            let error = syn::Error::new_spanned(
+                &other,
+                "`#[service]` goes on a struct (`struct Name { logger: Logger, .. }`) or on its impl block",
+            );
+            let error = error.to_compile_error();
+            quote!(#other #error).into()
+        }
+    }
+}
+
+/// See `logwire::Injectable`.
+#[proc_macro_derive(Injectable, attributes(inject))]
+pub fn derive_injectable(input: TokenStream) -> TokenStream {
+    match syn::parse::<DeriveInput>(input) {
+        Ok(derive) => service_struct(&derive, Errors::default(), false).into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+/// One implementation for `#[service]` and `#[derive(Injectable)]` on a
+/// struct; `emit_item` when the attribute owns the item.
+fn service_struct(input: &DeriveInput, mut errors: Errors, emit_item: bool) -> TokenStream2 {
+    let parsed = ast::Struct::from_syn(input, &mut errors);
+    let logger_ty = parsed.as_ref().and_then(|s| valid::check_struct(s, &mut errors));
+    match (parsed, logger_ty, errors.finish()) {
+        (Some(s), Some(logger_ty), None) => {
+            let item = if emit_item {
+                fallback::strip_inject(input)
+            } else {
+                TokenStream2::new()
+            };
+            let generated = expand::structure(&s, logger_ty);
+            quote!(#item #generated)
+        }
+        (_, _, error) => {
+            let error = error.map(|e| e.to_compile_error());
+            let item = fallback::structure(input, emit_item);
+            quote!(#item #error)
+        }
+    }
+}
+
+fn service_impl(args: TokenStream2, original: &ItemImpl) -> TokenStream2 {
+    let mut errors = Errors::default();
+    let service_args = attr::ServiceArgs::parse(args, &mut errors);
+    let imp = ast::Impl::from_syn(original, service_args, &mut errors);
+    let logger_types = valid::check_impl(&imp, &mut errors);
+    match errors.finish() {
+        None => expand::implementation(&imp, &logger_types),
+        Some(error) => {
+            let error = error.to_compile_error();
+            let item = fallback::implementation(original);
+            quote!(#item #error)
+        }
+    }
+}

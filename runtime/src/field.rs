@@ -251,4 +251,14 @@ impl Value {
         v.record(&mut r);
         r.0.unwrap_or(Value::Str(String::new()))
     }
+
+    #[doc(hidden)]
+    pub fn __of(v: &dyn FieldValue) -> Value {
+        Value::of(v)
+    }
+
+    #[doc(hidden)]
+    pub fn __debug(v: &dyn fmt::Debug) -> Value {
+        Value::Str(format!("{v:?}"))
+    }
 }

@@ -71,10 +71,13 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "axum")]
+pub mod axum;
 mod field;
 mod format;
 mod logger;
 mod paths;
+mod service;
 mod sink;
 mod span;
 mod subscriber;
@@ -84,8 +87,11 @@ pub use field::{FieldValue, Recorder, Value};
 pub use format::Format;
 pub use logger::{console_logger, file_logger, Logger, LoggerBuilder};
 pub use paths::{data_dir, log_root};
+pub use service::FromContext;
 pub use sink::{Captured, Record};
 pub use tracing::Level;
+
+pub use logwire_macros::{service, Injectable};
 pub use tracing_core::LevelFilter;
 
 /// Writes everything that any file logger of this process still holds in
@@ -96,9 +102,34 @@ pub fn flush_all() {
 
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::field::{DebugValue, DisplayValue};
+    pub use crate::field::{DebugValue, DisplayValue, FieldValue, Value};
+    pub use crate::service::{
+        call_once, ErrorText, InMethod, IsLogger, MethodCall, OutcomeDebug, OutcomeDisplay, OutcomeOther, Wrap,
+    };
     pub use crate::span::MethodGuard;
+    pub use crate::{FromContext, Level, Logger};
     pub use core::stringify;
+
+    #[cfg(feature = "axum")]
+    pub use ::axum;
+
+    /// Emits the axum glue of `#[service]` only when logwire's `axum`
+    /// feature is on: a proc macro cannot see the user's features.
+    pub use crate::__axum_glue as axum_glue;
+}
+
+#[cfg(feature = "axum")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __axum_glue {
+    ($($item:tt)*) => { $($item)* };
+}
+
+#[cfg(not(feature = "axum"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __axum_glue {
+    ($($item:tt)*) => {};
 }
 
 /// Logs an event at a level given at run time; prefer [`info!`] and its

@@ -1,0 +1,72 @@
+//! axum's `FromRequestParts<S>`: the logger from the request (put there by
+//! the API layer), each other field by its own extractor, `FromRef<S>`
+//! (`#[inject(from_ref)]`) or `Default` (`#[inject(default)]`).
+//!
+//! Emitted through `logwire::__private::axum_glue!`, which drops it when
+//! logwire's `axum` feature is off: a proc macro cannot see features.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::parse_quote;
+
+use crate::ast::Struct;
+use crate::attr::Inject;
+
+pub(super) fn expand(s: &Struct<'_>) -> TokenStream {
+    let ident = &s.original.ident;
+    let axum = quote!(::logwire::__private::axum);
+    let mut generics = s.original.generics.clone();
+    generics.params.push(parse_quote!(__LogwireState));
+    let where_clause = generics.make_where_clause();
+    where_clause
+        .predicates
+        .push(parse_quote!(__LogwireState: ::core::marker::Send + ::core::marker::Sync));
+    let mut values = Vec::new();
+    for f in &s.fields {
+        let (name, ty) = (f.ident, f.ty);
+        match f.inject {
+            Some((Inject::Default, _)) => {
+                where_clause
+                    .predicates
+                    .push(parse_quote!(#ty: ::core::default::Default));
+                values.push(quote!(#name: ::core::default::Default::default()));
+            }
+            Some((Inject::FromRef, _)) => {
+                where_clause
+                    .predicates
+                    .push(parse_quote!(#ty: #axum::extract::FromRef<__LogwireState>));
+                values.push(quote!(#name: <#ty as #axum::extract::FromRef<__LogwireState>>::from_ref(__logwire_state)));
+            }
+            None => {
+                where_clause
+                    .predicates
+                    .push(parse_quote!(#ty: #axum::extract::FromRequestParts<__LogwireState>));
+                values.push(quote! {
+                    #name: <#ty as #axum::extract::FromRequestParts<__LogwireState>>::from_request_parts(
+                        __logwire_parts,
+                        __logwire_state,
+                    )
+                    .await
+                    .map_err(#axum::response::IntoResponse::into_response)?
+                });
+            }
+        }
+    }
+    let (impl_generics, _, where_clause) = generics.split_for_impl();
+    let (_, ty_generics, _) = s.original.generics.split_for_impl();
+    quote! {
+        ::logwire::__private::axum_glue! {
+            #[automatically_derived]
+            impl #impl_generics #axum::extract::FromRequestParts<__LogwireState> for #ident #ty_generics #where_clause {
+                type Rejection = #axum::response::Response;
+
+                async fn from_request_parts(
+                    __logwire_parts: &mut #axum::http::request::Parts,
+                    __logwire_state: &__LogwireState,
+                ) -> ::core::result::Result<Self, Self::Rejection> {
+                    ::core::result::Result::Ok(Self { #(#values),* })
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! `FromContext<C>` for worker code: each field from the context.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::parse_quote;
+
+use crate::ast::Struct;
+use crate::attr::Inject;
+
+pub(super) fn expand(s: &Struct<'_>) -> TokenStream {
+    let ident = &s.original.ident;
+    let mut generics = s.original.generics.clone();
+    generics.params.push(parse_quote!(__LogwireCtx: ?::core::marker::Sized));
+    let where_clause = generics.make_where_clause();
+    let mut values = Vec::new();
+    for f in &s.fields {
+        let (name, ty) = (f.ident, f.ty);
+        if matches!(f.inject, Some((Inject::Default, _))) {
+            where_clause
+                .predicates
+                .push(parse_quote!(#ty: ::core::default::Default));
+            values.push(quote!(#name: ::core::default::Default::default()));
+        } else {
+            where_clause
+                .predicates
+                .push(parse_quote!(#ty: ::logwire::__private::FromContext<__LogwireCtx>));
+            values.push(quote! {
+                #name: <#ty as ::logwire::__private::FromContext<__LogwireCtx>>::from_context(__logwire_ctx)
+            });
+        }
+    }
+    let (impl_generics, _, where_clause) = generics.split_for_impl();
+    let (_, ty_generics, _) = s.original.generics.split_for_impl();
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics ::logwire::__private::FromContext<__LogwireCtx> for #ident #ty_generics #where_clause {
+            fn from_context(__logwire_ctx: &__LogwireCtx) -> Self {
+                Self { #(#values),* }
+            }
+        }
+    }
+}

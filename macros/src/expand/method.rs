@@ -1,0 +1,196 @@
+//! Wraps each method that takes `self` so that it writes exactly one line
+//! when it returns: `METHOD_END` at the method's level, or `METHOD_ERROR`
+//! at WARN when it returns `Err`.
+//!
+//! When neither line can be written, the wrapper reads no clock and copies
+//! no argument: it checks the level and calls the body.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+use syn::{ImplItem, ImplItemFn, ReturnType, Type};
+
+use crate::ast::{last_segment, Arg, Impl, Method};
+use crate::attr::{self, Level};
+
+/// Names that mark an argument as secret, whatever its type.
+const SECRET_MARKERS: [&str; 6] = ["password", "secret", "token", "credential", "api_key", "authorization"];
+
+/// Types recorded by default: numbers, bools, chars and strings.
+const PLAIN_TYPES: [&str; 18] = [
+    "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "f32", "f64", "bool",
+    "char", "str", "String",
+];
+
+pub(super) fn expand(imp: &Impl<'_>) -> TokenStream {
+    let mut out = imp.original.clone();
+    let mut methods = imp.fns.iter();
+    for item in &mut out.items {
+        if let ImplItem::Fn(f) = item {
+            let Some(method) = methods.next() else { break };
+            *f = if wraps(method) { wrap(imp, method) } else { f.clone() };
+            f.attrs = attr::strip(&f.attrs, &["log"]);
+        }
+    }
+    out.into_token_stream()
+}
+
+fn wraps(m: &Method<'_>) -> bool {
+    // A const fn cannot read the clock; it is left as written.
+    m.has_self && m.log.off.is_none() && m.original.sig.constness.is_none()
+}
+
+fn is_secret(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    SECRET_MARKERS.iter().any(|m| lower.contains(m))
+}
+
+fn is_plain(ty: &Type) -> bool {
+    let path_is_plain = |t: &Type| match t {
+        Type::Path(p) => p.path.segments.last().is_some_and(|s| s.arguments.is_empty()),
+        _ => true,
+    };
+    let mut t = ty;
+    while let Type::Reference(r) = t {
+        t = &r.elem;
+    }
+    path_is_plain(t) && last_segment(t).is_some_and(|i| PLAIN_TYPES.iter().any(|p| i == p))
+}
+
+/// Whether the method may return an error: anything but nothing, a plain
+/// value or a reference to one. Deciding wrongly costs only a clock read.
+fn may_fail(output: &ReturnType) -> bool {
+    match output {
+        ReturnType::Default => false,
+        ReturnType::Type(_, ty) => match &**ty {
+            Type::Tuple(t) if t.elems.is_empty() => false,
+            ty => !is_plain(ty),
+        },
+    }
+}
+
+/// What is written for one argument.
+enum Recorded<'a> {
+    Secret(String),
+    Value(String, &'a Arg<'a>, bool /* through Debug */),
+}
+
+fn recorded<'a>(m: &'a Method<'a>) -> Vec<Recorded<'a>> {
+    let log = &m.log;
+    if log.skip_all.is_some() {
+        return Vec::new();
+    }
+    let named = |list: &Option<Vec<syn::Ident>>, n: &syn::Ident| list.as_ref().is_some_and(|l| l.contains(n));
+    m.args
+        .iter()
+        .filter_map(|arg| {
+            let name = arg.name?;
+            if named(&log.skip, name) {
+                return None;
+            }
+            let key = name.to_string().trim_start_matches("r#").to_owned();
+            if is_secret(&key) {
+                return Some(Recorded::Secret(key));
+            }
+            let plain = is_plain(arg.ty);
+            if plain || named(&log.record, name) {
+                return Some(Recorded::Value(key, arg, !plain));
+            }
+            None
+        })
+        .collect()
+}
+
+/// True when `ty` holds `impl Trait` (a type a `let` cannot name).
+fn has_impl_trait(ty: &Type) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
+            self.0 = true;
+        }
+    }
+    let mut f = Finder(false);
+    f.visit_type(ty);
+    f.0
+}
+
+fn wrap(imp: &Impl<'_>, m: &Method<'_>) -> ImplItemFn {
+    let original = m.original;
+    let name = format!("{}::{}", imp.type_name, m.name());
+    let level = m.log.level.or(imp.args.level).unwrap_or(Level::Debug);
+    let may_fail = may_fail(&original.sig.output);
+    let private = quote!(::logwire::__private);
+
+    let recorded = recorded(m);
+    let mut captures = Vec::new();
+    let mut fields = Vec::new();
+    for r in &recorded {
+        match r {
+            Recorded::Secret(key) => fields.push(quote!((#key, &"***" as &dyn #private::FieldValue))),
+            Recorded::Value(key, arg, debug) => {
+                let ident = arg.name;
+                let index = syn::Index::from(captures.len());
+                captures.push(if *debug {
+                    quote_spanned!(arg.original.span()=> #private::Value::__debug(&#ident))
+                } else {
+                    quote_spanned!(arg.original.span()=> #private::Value::__of(&#ident))
+                });
+                fields.push(quote!((#key, &__logwire_args.#index as &dyn #private::FieldValue)));
+            }
+        }
+    }
+
+    // A return in the body gives it the method's return type before
+    // inference looks at `?` (tracing-attributes' "fake return edge").
+    let fake_return = match &original.sig.output {
+        ReturnType::Type(_, ty) if !has_impl_trait(ty) && !matches!(**ty, Type::Never(_)) => quote! {
+            #[allow(unreachable_code, clippy::diverging_sub_expression)]
+            if false {
+                let __logwire_fake_return: #ty = loop {};
+                return __logwire_fake_return;
+            }
+        },
+        _ => TokenStream::new(),
+    };
+    let stmts = &original.block.stmts;
+    let call_body = if original.sig.asyncness.is_some() {
+        quote! {
+            #private::InMethod::new(#name, async move {
+                #fake_return
+                #(#stmts)*
+            })
+            .await
+        }
+    } else {
+        quote! {{
+            let __logwire_guard = #private::MethodGuard::enter(#name);
+            #private::call_once(move || {
+                #fake_return
+                #(#stmts)*
+            })
+        }}
+    };
+
+    let block = quote! {{
+        let __logwire_call = #private::MethodCall::start(&self.logger, #level, #may_fail);
+        let __logwire_args = match &__logwire_call {
+            ::core::option::Option::Some(_) => ::core::option::Option::Some((#(#captures,)*)),
+            ::core::option::Option::None => ::core::option::Option::None,
+        };
+        #[allow(clippy::let_unit_value)]
+        let __logwire_ret = #call_body;
+        if let (::core::option::Option::Some(__logwire_call), ::core::option::Option::Some(__logwire_args)) =
+            (__logwire_call, __logwire_args)
+        {
+            #[allow(unused_imports)]
+            use #private::{OutcomeDebug as _, OutcomeDisplay as _, OutcomeOther as _};
+            let __logwire_error = (&&#private::Wrap(&__logwire_ret)).__logwire_outcome();
+            __logwire_call.finish(#name, &[#(#fields),*], __logwire_error);
+        }
+        __logwire_ret
+    }};
+    let mut wrapped = original.clone();
+    wrapped.block = syn::parse2(block).unwrap_or_else(|_| original.block.clone());
+    wrapped
+}

@@ -1,0 +1,61 @@
+//! Code generation only: every user error was reported by `valid`.
+
+mod axum;
+mod constructor;
+mod context;
+mod method;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{Generics, Ident, Type};
+
+use crate::ast::{Impl, Struct};
+
+/// Everything generated for a service struct.
+pub(crate) fn structure(s: &Struct<'_>, logger_ty: &Type) -> TokenStream {
+    let constructor = constructor::expand(s);
+    let check = logger_check(&s.original.ident, &s.original.generics, &[logger_ty]);
+    let context = context::expand(s);
+    let axum = axum::expand(s);
+    quote!(#constructor #check #context #axum)
+}
+
+/// The impl block with every method wrapped.
+pub(crate) fn implementation(imp: &Impl<'_>, logger_types: &[&Type]) -> TokenStream {
+    let wrapped = method::expand(imp);
+    let checks = if logger_types.is_empty() {
+        TokenStream::new()
+    } else {
+        let self_ty = &imp.original.self_ty;
+        let (impl_generics, _, where_clause) = imp.original.generics.split_for_impl();
+        let bounds = logger_types.iter().map(|ty| is_logger_bound(ty));
+        quote! {
+            impl #impl_generics #self_ty #where_clause {
+                #[doc(hidden)]
+                #[allow(dead_code)]
+                fn __logwire_new_takes_a_logwire_logger() where #(#bounds,)* {}
+            }
+        }
+    };
+    quote!(#wrapped #checks)
+}
+
+/// `Ty: IsLogger`, with the user's type tokens so the error points at them.
+fn is_logger_bound(ty: &Type) -> TokenStream {
+    quote!(#ty: ::logwire::__private::IsLogger)
+}
+
+/// A hidden function whose where clause only holds when each type is
+/// logwire's `Logger`: the compiler, not the macro, checks aliases and
+/// imports.
+fn logger_check(ident: &Ident, generics: &Generics, types: &[&Type]) -> TokenStream {
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    let bounds = types.iter().map(|ty| is_logger_bound(ty));
+    quote! {
+        impl #impl_generics #ident #ty_generics #where_clause {
+            #[doc(hidden)]
+            #[allow(dead_code)]
+            fn __logwire_logger_is_a_logwire_logger() where #(#bounds,)* {}
+        }
+    }
+}

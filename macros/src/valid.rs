@@ -1,0 +1,164 @@
+//! Every rule a service must follow, as an error on the user's code that
+//! says the fix. Nothing here generates code.
+
+use quote::ToTokens;
+use syn::visit::Visit;
+use syn::{ExprCall, Type};
+
+use crate::ast::{last_segment, Impl, Method, Struct};
+use crate::ctxt::Errors;
+
+const SERVICES_RECEIVE: &str =
+    "services receive their logger; they never create one: take `logger: Logger` as the first argument of `new` and log with `self.logger`";
+
+/// Whether `ty` is spelled as logwire's logger type (`Logger`,
+/// `logwire::Logger`); the compiler checks what it really is.
+fn spelled_logger(ty: &Type) -> bool {
+    matches!(ty, Type::Path(_)) && last_segment(ty).is_some_and(|i| i == "Logger")
+}
+
+/// Checks the struct; returns the logger field's type when it is spelled
+/// right, for the compiler to check what it really is.
+pub(crate) fn check_struct<'a>(s: &Struct<'a>, errors: &mut Errors) -> Option<&'a Type> {
+    let position = s.fields.iter().position(|f| f.ident == "logger");
+    match position {
+        None => {
+            let at = s.fields.first().map(|f| f.original.to_token_stream());
+            errors.at(
+                at.unwrap_or_else(|| s.original.ident.to_token_stream()),
+                "a logwire service needs `logger: Logger` as its first field; add it at the top",
+            );
+            None
+        }
+        Some(i) if i > 0 => {
+            errors.at(
+                s.fields[i].original,
+                "the first field of a logwire service must be `logger: Logger`; move `logger` to the top",
+            );
+            None
+        }
+        Some(_) => {
+            let logger = &s.fields[0];
+            if let Some((_, span)) = logger.inject {
+                errors.push(syn::Error::new(
+                    span,
+                    "the logger comes from the request or the worker context; remove `#[inject(..)]` from `logger`",
+                ));
+            }
+            if spelled_logger(logger.ty) {
+                Some(logger.ty)
+            } else {
+                errors.at(
+                    logger.ty,
+                    format!(
+                        "`logger` must be a `logwire::Logger`, not `{}`",
+                        logger.ty.to_token_stream().to_string().replace(' ', "")
+                    ),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// Checks the impl block; returns the logger parameter types of `new` to
+/// check through the compiler.
+pub(crate) fn check_impl<'a>(imp: &Impl<'a>, errors: &mut Errors) -> Vec<&'a Type> {
+    let mut logger_types = Vec::new();
+    for method in &imp.fns {
+        check_log_args(method, errors);
+        if !method.has_self && method.name() == "new" {
+            logger_types.extend(check_new(method, errors));
+        }
+    }
+    let mut calls = LoggerCalls { errors };
+    calls.visit_item_impl(imp.original);
+    logger_types
+}
+
+fn check_log_args(m: &Method<'_>, errors: &mut Errors) {
+    let log = &m.log;
+    let Some(attr) = &log.attr else { return };
+    if !m.has_self {
+        errors.at(
+            attr,
+            format!(
+                "`#[log]` applies to methods that take `self`; `{}` has no `self`, so it is not logged",
+                m.name()
+            ),
+        );
+        return;
+    }
+    let names: Vec<_> = m.args.iter().filter_map(|a| a.name).collect();
+    for name in log.skip.iter().chain(&log.record).flatten() {
+        if !names.contains(&name) {
+            errors.at(name, format!("`{name}` is not an argument of `{}`", m.name()));
+        }
+    }
+    if let (Some(skip), Some(record)) = (&log.skip, &log.record) {
+        for name in record.iter().filter(|n| skip.contains(n)) {
+            errors.at(name, format!("`{name}` is both skipped and recorded; keep one"));
+        }
+    }
+    if let Some(span) = log.skip_all {
+        if log.skip.is_some() || log.record.is_some() {
+            errors.push(syn::Error::new(
+                span,
+                "`skip_all` records no argument; drop `skip(..)` and `record(..)` beside it",
+            ));
+        }
+    }
+    if let Some(span) = log.off {
+        if log.skip.is_some() || log.record.is_some() || log.skip_all.is_some() || log.level.is_some() {
+            errors.push(syn::Error::new(
+                span,
+                "`off` turns logging off for this method; drop the other `log` arguments",
+            ));
+        }
+    }
+}
+
+fn check_new<'a>(m: &Method<'a>, errors: &mut Errors) -> Option<&'a Type> {
+    let sig = &m.original.sig;
+    let message = "a logwire service's `new` must take `logger: Logger` as its first parameter";
+    match sig.inputs.first() {
+        None => {
+            errors.at(&sig.ident, format!("{message}; add it"));
+            None
+        }
+        Some(first) => match m.args.first() {
+            Some(arg) if arg.name.is_some_and(|n| n == "logger") && spelled_logger(arg.ty) => Some(arg.ty),
+            _ => {
+                let fix = if m.args.iter().any(|a| a.name.is_some_and(|n| n == "logger")) {
+                    "move `logger` to the front"
+                } else {
+                    "add it at the front"
+                };
+                errors.at(first, format!("{message}; {fix}"));
+                None
+            }
+        },
+    }
+}
+
+/// Finds calls that build a logger anywhere in the impl block.
+struct LoggerCalls<'e> {
+    errors: &'e mut Errors,
+}
+
+impl<'ast> Visit<'ast> for LoggerCalls<'_> {
+    fn visit_expr_call(&mut self, call: &'ast ExprCall) {
+        if let syn::Expr::Path(p) = &*call.func {
+            let segments: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+            let builds = match segments.as_slice() {
+                [.., last] if last == "file_logger" || last == "console_logger" => true,
+                [.., ty, f] => ty == "Logger" && (f == "builder" || f == "capture"),
+                _ => false,
+            };
+            if builds {
+                self.errors.at(call, SERVICES_RECEIVE);
+            }
+        }
+        syn::visit::visit_expr_call(self, call);
+    }
+}

@@ -1,0 +1,45 @@
+//! Axum integration: the logger as an extractor, so that `#[service]`
+//! structs are extractors too.
+//!
+//! The logger reaches handlers through the request's extensions, where the
+//! API layer puts it. Without that layer, extracting a `Logger` (or a
+//! service) answers 500 with a body that names the missing layer, and
+//! prints one warning to stderr; it never panics.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::Logger;
+
+impl<S: Send + Sync> FromRequestParts<S> for Logger {
+    type Rejection = MissingApiLayer;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Logger>().cloned().ok_or(MissingApiLayer)
+    }
+}
+
+/// The rejection when a handler asks for a [`Logger`] (or a service) on a
+/// router without logwire's API layer: a 500 that says what to add.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MissingApiLayer;
+
+impl MissingApiLayer {
+    /// The response body.
+    pub const MESSAGE: &'static str =
+        "logwire: no logger in this request; add `.layer(logwire::axum::ApiLayer::new(logger))` to the router";
+}
+
+impl IntoResponse for MissingApiLayer {
+    fn into_response(self) -> Response {
+        static WARNED: AtomicBool = AtomicBool::new(false);
+        if !WARNED.swap(true, Ordering::Relaxed) {
+            eprintln!("{}", Self::MESSAGE);
+        }
+        (StatusCode::INTERNAL_SERVER_ERROR, Self::MESSAGE).into_response()
+    }
+}

@@ -1,0 +1,258 @@
+//! What `#[service]` and `#[derive(Injectable)]` generate code against:
+//! dependency injection for worker code ([`FromContext`]), the logger-type
+//! check, and the per-method `METHOD_END` / `METHOD_ERROR` lines.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use crate::field::{DebugValue, DisplayValue, FieldValue};
+use crate::span::MethodGuard;
+use crate::{Level, Logger};
+
+/// Builds a value from a worker's context, the way axum's extractors build
+/// it from a request.
+///
+/// `#[service]` structs implement it field by field, so services that take
+/// services nest. A context provides a leaf dependency by implementing
+/// `FromContext<Ctx>` for it, and the logger by implementing
+/// `AsRef<Logger>`:
+///
+/// ```
+/// use logwire::{FromContext, Logger};
+///
+/// #[derive(Clone)]
+/// struct Db(&'static str);
+///
+/// struct WorkerCtx {
+///     logger: Logger,
+///     db: Db,
+/// }
+///
+/// impl AsRef<Logger> for WorkerCtx {
+///     fn as_ref(&self) -> &Logger {
+///         &self.logger
+///     }
+/// }
+///
+/// impl FromContext<WorkerCtx> for Db {
+///     fn from_context(ctx: &WorkerCtx) -> Self {
+///         ctx.db.clone()
+///     }
+/// }
+///
+/// let ctx = WorkerCtx { logger: Logger::capture("worker").0, db: Db("sqlite") };
+/// let logger = Logger::from_context(&ctx);
+/// assert_eq!(logger.name(), "worker");
+/// assert_eq!(Db::from_context(&ctx).0, "sqlite");
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be built from the worker context `{C}`",
+    label = "no `FromContext<{C}>` for this type",
+    note = "implement `logwire::FromContext<{C}>` for `{Self}` to provide it, or mark the field `#[inject(default)]`"
+)]
+pub trait FromContext<C: ?Sized>: Sized {
+    /// Builds the value from `ctx`.
+    fn from_context(ctx: &C) -> Self;
+}
+
+impl<C: AsRef<Logger> + ?Sized> FromContext<C> for Logger {
+    fn from_context(ctx: &C) -> Self {
+        ctx.as_ref().clone()
+    }
+}
+
+impl AsRef<Logger> for Logger {
+    fn as_ref(&self) -> &Logger {
+        self
+    }
+}
+
+/// Implemented only by [`Logger`]: the compiler's check that a service's
+/// first field really is logwire's logger, whatever it is called or aliased.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "a logwire service's logger must be `logwire::Logger`, not `{Self}`",
+    label = "this is not `logwire::Logger`",
+    note = "write `logger: logwire::Logger` (or `use logwire::Logger;` and `logger: Logger`)"
+)]
+pub trait IsLogger {}
+
+impl IsLogger for Logger {}
+
+/// One call of a service method whose line may be written; `None` from
+/// [`MethodCall::start`] when nothing will be, so that a disabled method
+/// reads no clock and copies no argument.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct MethodCall {
+    logger: Logger,
+    level: Level,
+    start: Instant,
+}
+
+impl MethodCall {
+    #[inline]
+    pub fn start(logger: &Logger, level: Level, may_fail: bool) -> Option<MethodCall> {
+        if logger.enabled(level) || (may_fail && logger.enabled(Level::WARN)) {
+            Some(MethodCall {
+                logger: logger.clone(),
+                level,
+                start: Instant::now(),
+            })
+        } else {
+            None
+        }
+    }
+
+    /// Writes `METHOD_END`, or `METHOD_ERROR` when `error` is set.
+    pub fn finish(self, method: &'static str, args: &[(&'static str, &dyn FieldValue)], error: Option<ErrorText<'_>>) {
+        let micros = self.start.elapsed().as_micros();
+        // Milliseconds with microsecond precision: 0.042, never 0.041999999.
+        let elapsed_ms = micros as f64 / 1000.0;
+        let (level, message) = match error {
+            Some(_) => (Level::WARN, "METHOD_ERROR"),
+            None => (self.level, "METHOD_END"),
+        };
+        if !self.logger.enabled(level) {
+            return;
+        }
+        const INLINE: usize = 13;
+        let head: (&str, &dyn FieldValue) = ("method", &method);
+        let tail: (&str, &dyn FieldValue) = ("elapsed_ms", &elapsed_ms);
+        let error_field = error.as_ref().map(|e| ("error", e as &dyn FieldValue));
+        if args.len() <= INLINE {
+            let mut fields: [(&str, &dyn FieldValue); INLINE + 3] = [head; INLINE + 3];
+            fields[1..=args.len()].copy_from_slice(args);
+            fields[args.len() + 1] = tail;
+            let mut n = args.len() + 2;
+            if let Some(e) = error_field {
+                fields[n] = e;
+                n += 1;
+            }
+            self.logger.__emit(level, message, &fields[..n]);
+        } else {
+            let mut fields = Vec::with_capacity(args.len() + 3);
+            fields.push(head);
+            fields.extend_from_slice(args);
+            fields.push(tail);
+            fields.extend(error_field);
+            self.logger.__emit(level, message, &fields);
+        }
+    }
+}
+
+/// The error of a method that returned `Err`, as written in `error=…`.
+#[doc(hidden)]
+pub enum ErrorText<'a> {
+    Display(&'a dyn fmt::Display),
+    Debug(&'a dyn fmt::Debug),
+}
+
+impl fmt::Debug for ErrorText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorText::Display(e) => write!(f, "Display({e})"),
+            ErrorText::Debug(e) => write!(f, "Debug({e:?})"),
+        }
+    }
+}
+
+impl FieldValue for ErrorText<'_> {
+    fn record(&self, r: &mut dyn crate::Recorder) {
+        match self {
+            ErrorText::Display(e) => DisplayValue(*e).record(r),
+            ErrorText::Debug(e) => DebugValue(*e).record(r),
+        }
+    }
+}
+
+// What a method returned, found by autoref specialization on
+// `(&&Wrap(&value)).__logwire_outcome()`: method lookup tries `&Wrap`
+// (a `Result` whose error is `Display`), then `&&Wrap` (error is `Debug`),
+// then `Wrap` (anything else: never an error). `Wrap` keeps the catch-all
+// from matching the references the other two are implemented for.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Wrap<'a, T: ?Sized>(pub &'a T);
+
+#[doc(hidden)]
+pub trait OutcomeDisplay<'a> {
+    fn __logwire_outcome(&self) -> Option<ErrorText<'a>>;
+}
+#[doc(hidden)]
+pub trait OutcomeDebug<'a> {
+    fn __logwire_outcome(&self) -> Option<ErrorText<'a>>;
+}
+#[doc(hidden)]
+pub trait OutcomeOther<'a> {
+    fn __logwire_outcome(&self) -> Option<ErrorText<'a>>;
+}
+
+impl<'a, T, E: fmt::Display> OutcomeDisplay<'a> for &Wrap<'a, Result<T, E>> {
+    #[inline]
+    fn __logwire_outcome(&self) -> Option<ErrorText<'a>> {
+        match self.0 {
+            Err(e) => Some(ErrorText::Display(e)),
+            Ok(_) => None,
+        }
+    }
+}
+
+impl<'a, T, E: fmt::Debug> OutcomeDebug<'a> for &&Wrap<'a, Result<T, E>> {
+    #[inline]
+    fn __logwire_outcome(&self) -> Option<ErrorText<'a>> {
+        match self.0 {
+            Err(e) => Some(ErrorText::Debug(e)),
+            Ok(_) => None,
+        }
+    }
+}
+
+impl<'a, T: ?Sized> OutcomeOther<'a> for Wrap<'a, T> {
+    #[inline]
+    fn __logwire_outcome(&self) -> Option<ErrorText<'a>> {
+        None
+    }
+}
+
+/// Calls a sync method body. Taking `FnOnce` makes the closure one, so a
+/// body may return a borrow of `self` even through `&mut self`.
+#[doc(hidden)]
+#[inline(always)]
+pub fn call_once<R>(body: impl FnOnce() -> R) -> R {
+    body()
+}
+
+/// An async method body that runs as `method` (for the JSON `span` key)
+/// across every poll.
+#[doc(hidden)]
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub struct InMethod<F> {
+    method: &'static str,
+    fut: F,
+}
+
+impl<F> InMethod<F> {
+    #[inline]
+    pub fn new(method: &'static str, fut: F) -> Self {
+        InMethod { method, fut }
+    }
+}
+
+impl<F: Future> Future for InMethod<F> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `fut` is structurally pinned: never moved out of `self`,
+        // and `InMethod` implements neither `Drop` nor `Unpin` by hand.
+        let this = unsafe { self.get_unchecked_mut() };
+        let _guard = MethodGuard::enter(this.method);
+        // SAFETY: see above.
+        unsafe { Pin::new_unchecked(&mut this.fut) }.poll(cx)
+    }
+}
