@@ -6,7 +6,8 @@ mod context;
 mod method;
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::{Generics, Ident, Type};
 
 use crate::ast::{Impl, Struct};
@@ -42,7 +43,7 @@ pub(crate) fn implementation(imp: &Impl<'_>, logger_types: &[&Type]) -> TokenStr
 
 /// `Ty: IsLogger`, with the user's type tokens so the error points at them.
 fn is_logger_bound(ty: &Type) -> TokenStream {
-    quote!(#ty: ::logwire::__private::IsLogger)
+    quote_spanned!(ty.span()=> #ty: ::logwire::__private::IsLogger)
 }
 
 /// A hidden function whose where clause only holds when each type is

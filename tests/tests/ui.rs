@@ -1,0 +1,11 @@
+//! Every compile-time check of `#[service]` and `#[derive(Injectable)]`,
+//! with the error a user sees committed beside each case.
+
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.pass("ui/service/pass/*.rs");
+    t.pass("ui/injectable/pass/*.rs");
+    t.compile_fail("ui/service/fail/*.rs");
+    t.compile_fail("ui/injectable/fail/*.rs");
+}

@@ -1,0 +1,6 @@
+#[derive(logwire::Injectable)]
+enum DeployService {
+    Api,
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+#[logwire::service]
+enum BuildService {
+    Api,
+    Worker,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[logwire::service]
+struct BuildService {
+    db: String,
+}
+
+fn main() {}

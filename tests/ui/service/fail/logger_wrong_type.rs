@@ -1,0 +1,6 @@
+#[logwire::service]
+struct BuildService {
+    logger: String,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use logwire::Logger;
+
+#[logwire::service]
+struct BuildService(Logger, String);
+
+fn main() {}

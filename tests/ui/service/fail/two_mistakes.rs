@@ -1,0 +1,10 @@
+use logwire::Logger;
+
+#[logwire::service]
+struct BuildService {
+    #[inject(from_rf)]
+    db: String,
+    logger: Logger,
+}
+
+fn main() {}

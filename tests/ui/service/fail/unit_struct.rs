@@ -1,0 +1,4 @@
+#[logwire::service]
+struct BuildService;
+
+fn main() {}

@@ -1,0 +1,16 @@
+use logwire::Logger;
+
+#[logwire::service]
+struct BuildService {
+    logger: Logger,
+}
+
+#[logwire::service]
+impl BuildService {
+    #[log(skip(token), verbose)]
+    fn check(&self, token: &str) -> bool {
+        token.is_empty()
+    }
+}
+
+fn main() {}
