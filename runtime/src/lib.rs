@@ -91,7 +91,115 @@ pub use service::FromContext;
 pub use sink::{Captured, Record};
 pub use tracing::Level;
 
-pub use logwire_macros::{service, Injectable};
+/// Makes a struct a service, or logs every method of its impl block.
+///
+/// # On a struct
+///
+/// The first field must be `logger: Logger` (checked by the compiler, so an
+/// alias or another `Logger` is refused). Generates:
+/// - `new(logger, <the other fields in order>)`, with the struct's visibility;
+/// - [`FromContext<C>`](FromContext) for worker code: the logger from any
+///   context that is `AsRef<Logger>`, each other field from its own
+///   `FromContext<C>` (so services nest), `#[inject(default)]` fields from
+///   `Default`;
+/// - with the `axum` feature, axum's `FromRequestParts<S>`: the logger from
+///   the request (put there by the API layer), each other field by its own
+///   extractor, by `FromRef<S>` with `#[inject(from_ref)]`, or by `Default`
+///   with `#[inject(default)]`.
+///
+/// ```
+/// use logwire::Logger;
+///
+/// #[derive(Clone, Default)]
+/// pub struct AppConfig { pub page_size: u32 }
+///
+/// #[logwire::service]
+/// pub struct BuildService {
+///     logger: Logger,
+///     #[inject(default)]
+///     config: AppConfig,
+/// }
+///
+/// let (logger, _captured) = Logger::capture("api");
+/// let builds = BuildService::new(logger, AppConfig { page_size: 20 });
+/// ```
+///
+/// # On an impl block
+///
+/// Every method that takes `self` (sync or `async`) writes exactly one
+/// line when it returns, on `self.logger`:
+///
+/// ```text
+/// DEBUG - METHOD_END | method=BuildService::list_builds limit=20 elapsed_ms=0.042
+/// WARN - METHOD_ERROR | method=BuildService::list_builds limit=20 elapsed_ms=0.042 error="database is locked"
+/// ```
+///
+/// `METHOD_ERROR` replaces `METHOD_END` when the method returns `Err(e)`
+/// (`e` written with `Display`, or `Debug` when it has no `Display`).
+/// Arguments are recorded safely: numbers, bools, chars and strings as
+/// themselves; anything else only when named in `#[log(record(..))]` (with
+/// `Debug`); and any argument whose name contains `password`, `secret`,
+/// `token`, `credential`, `api_key` or `authorization` as `***`, always.
+/// When the line's level is disabled, the method reads no clock and copies
+/// no argument. Lines logged inside a method carry its name as `span`.
+///
+/// Per method: `#[log(skip(a, b))]`, `#[log(skip_all)]`,
+/// `#[log(record(req))]`, `#[log(level = "info")]`, `#[log(off)]`. For the
+/// block: `#[service(level = "info")]` (default `debug`).
+///
+/// The block may not build a logger (`file_logger`, `console_logger`,
+/// `Logger::builder`, `Logger::capture`), and a `new` in it must take
+/// `logger: Logger` first: services receive their logger.
+///
+/// ```
+/// use logwire::Logger;
+///
+/// #[logwire::service]
+/// pub struct AuthService {
+///     logger: Logger,
+/// }
+///
+/// #[derive(Debug)]
+/// pub struct LoginRequest { pub user: String, pub password: String }
+///
+/// #[logwire::service]
+/// impl AuthService {
+///     pub fn login(&self, req: &LoginRequest, attempt: u32) -> Result<u64, String> {
+///         if req.user == "admin" { Ok(7) } else { Err(format!("no user {}", req.user)) }
+///     }
+/// }
+///
+/// let (logger, captured) = Logger::capture("api");
+/// let auth = AuthService::new(logger);
+/// let req = LoginRequest { user: "eve".into(), password: "hunter2".into() };
+/// assert!(auth.login(&req, 1).is_err());
+/// let line = &captured.lines()[0];
+/// assert!(line.contains(r#"WARN - METHOD_ERROR | method=AuthService::login attempt=1 elapsed_ms="#));
+/// assert!(line.ends_with(r#" error="no user eve""#));
+/// assert!(!captured.text().contains("hunter2"));
+/// ```
+pub use logwire_macros::service;
+
+/// The struct half of [`service`], as a derive: the same checks,
+/// constructor, [`FromContext`] and axum glue, for structs that keep their
+/// own attributes (`#[inject(from_ref)]`, `#[inject(default)]`).
+///
+/// ```
+/// use logwire::{FromContext, Logger};
+///
+/// #[derive(logwire::Injectable)]
+/// pub struct ConfigSyncService {
+///     logger: Logger,
+///     #[inject(default)]
+///     db: Option<String>,
+/// }
+///
+/// let (logger, _) = Logger::capture("worker");
+/// // A Logger is itself a context that provides a Logger.
+/// let sync = ConfigSyncService::from_context(&logger);
+/// assert!(sync.db.is_none());
+/// ```
+pub use logwire_macros::Injectable;
 pub use tracing_core::LevelFilter;
 
 /// Writes everything that any file logger of this process still holds in

@@ -173,16 +173,15 @@ fn wrap(imp: &Impl<'_>, m: &Method<'_>) -> ImplItemFn {
     };
 
     let block = quote! {{
-        let __logwire_call = #private::MethodCall::start(&self.logger, #level, #may_fail);
-        let __logwire_args = match &__logwire_call {
-            ::core::option::Option::Some(_) => ::core::option::Option::Some((#(#captures,)*)),
+        // One `Option` for the call and its arguments: when the line is
+        // disabled, this is a compare and a branch around the body.
+        let __logwire_state = match #private::MethodCall::start(&self.logger, #level, #may_fail) {
+            ::core::option::Option::Some(__logwire_call) => ::core::option::Option::Some((__logwire_call, (#(#captures,)*))),
             ::core::option::Option::None => ::core::option::Option::None,
         };
         #[allow(clippy::let_unit_value)]
         let __logwire_ret = #call_body;
-        if let (::core::option::Option::Some(__logwire_call), ::core::option::Option::Some(__logwire_args)) =
-            (__logwire_call, __logwire_args)
-        {
+        if let ::core::option::Option::Some((__logwire_call, __logwire_args)) = __logwire_state {
             #[allow(unused_imports)]
             use #private::{OutcomeDebug as _, OutcomeDisplay as _, OutcomeOther as _};
             let __logwire_error = (&&#private::Wrap(&__logwire_ret)).__logwire_outcome();
