@@ -24,6 +24,7 @@ use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
 
 #[logwire::service]
+#[derive(Debug)]
 pub struct Counter {
     logger: Logger,
 }
@@ -41,6 +42,7 @@ impl Counter {
     }
 }
 
+#[derive(Debug)]
 pub struct Plain;
 
 impl Plain {
@@ -55,6 +57,7 @@ impl Plain {
     }
 }
 
+#[derive(Debug)]
 pub struct Traced;
 
 impl Traced {
