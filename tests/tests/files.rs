@@ -268,3 +268,22 @@ fn an_unusable_root_falls_back_to_stderr_with_one_warning() {
     let report = check_lines(stderr.lines().filter(|l| !l.starts_with("logwire:")), 1, 3);
     assert_eq!((report.lines, report.lost, report.torn), (3, 0, 0));
 }
+
+#[test]
+fn console_logger_writes_stdout_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(CHILD)
+        .args(["console", "unused", "3"])
+        .current_dir(dir.path())
+        .env("LOG_ROOT", dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let report = check_lines(stdout.lines(), 1, 3);
+    assert_eq!((report.lines, report.lost, report.torn), (3, 0, 0));
+    assert!(stdout
+        .lines()
+        .all(|l| l.contains(" - child - INFO - LINE | proc=0 seq=")));
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "no file written");
+}

@@ -361,3 +361,21 @@ fn injectable_generates_new_in_field_order() {
     let deploy = DeployService::new(logger, builds, 3);
     assert_eq!(deploy.retries, 3);
 }
+
+#[test]
+fn json_lines_carry_the_method_as_span() {
+    use std::time::{Duration, UNIX_EPOCH};
+    let (logger, cap) = Logger::builder("api")
+        .level(Level::DEBUG)
+        .format(logwire::Format::Json)
+        .clock(|| UNIX_EPOCH + Duration::from_millis(1_735_732_800_123))
+        .build_capture();
+    let svc = BuildService::new(logger, Db("x"));
+    svc.nested_inner();
+    let lines = cap.lines();
+    assert_eq!(
+        lines[0],
+        r#"{"ts":"2025-01-01T12:00:00.123Z","level":"INFO","logger":"api","message":"INSIDE","fields":{},"span":"BuildService::nested_inner"}"#
+    );
+    assert!(lines[1].starts_with(r#"{"ts":"2025-01-01T12:00:00.123Z","level":"DEBUG","logger":"api","message":"METHOD_END","fields":{"method":"BuildService::nested_inner","elapsed_ms":"#));
+}

@@ -31,6 +31,7 @@ pub(crate) fn implementation(imp: &Impl<'_>, logger_types: &[&Type]) -> TokenStr
         let (impl_generics, _, where_clause) = imp.original.generics.split_for_impl();
         let bounds = logger_types.iter().map(|ty| is_logger_bound(ty));
         quote! {
+            #[automatically_derived]
             impl #impl_generics #self_ty #where_clause {
                 #[doc(hidden)]
                 #[allow(dead_code)]
@@ -53,6 +54,7 @@ fn logger_check(ident: &Ident, generics: &Generics, types: &[&Type]) -> TokenStr
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let bounds = types.iter().map(|ty| is_logger_bound(ty));
     quote! {
+        #[automatically_derived]
         impl #impl_generics #ident #ty_generics #where_clause {
             #[doc(hidden)]
             #[allow(dead_code)]

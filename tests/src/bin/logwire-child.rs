@@ -8,7 +8,8 @@
 //! - `panic`: log COUNT lines, then panic out of main;
 //! - `exit`: log COUNT lines, then `std::process::exit(3)`;
 //! - `fallback`: log COUNT lines to a file logger whose root is ROOT (a path
-//!   that cannot be a directory).
+//!   that cannot be a directory);
+//! - `console`: log COUNT lines to `console_logger` (stdout; ROOT unused).
 
 use std::process::ExitCode;
 
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let log = match root.as_str() {
+        _ if mode == "console" => logwire::console_logger("child"),
         "env" => logwire::file_logger("child"),
         root => logwire::Logger::builder("child").root(root).build(),
     };
@@ -36,7 +38,7 @@ fn main() -> ExitCode {
         );
     }
     match mode.as_str() {
-        "return" | "fallback" => ExitCode::SUCCESS,
+        "return" | "fallback" | "console" => ExitCode::SUCCESS,
         "panic" => panic!("child panics after {count} lines"),
         "exit" => std::process::exit(3),
         other => {
