@@ -36,7 +36,6 @@ impl Counter {
         a.wrapping_mul(3).wrapping_add(1)
     }
 
-    #[inline(never)]
     pub async fn add_async(&self, a: u64) -> u64 {
         a.wrapping_mul(3).wrapping_add(1)
     }
@@ -51,7 +50,6 @@ impl Plain {
         a.wrapping_mul(3).wrapping_add(1)
     }
 
-    #[inline(never)]
     pub async fn add_async(&self, a: u64) -> u64 {
         a.wrapping_mul(3).wrapping_add(1)
     }
@@ -67,7 +65,6 @@ impl Traced {
         a.wrapping_mul(3).wrapping_add(1)
     }
 
-    #[inline(never)]
     #[tracing::instrument(level = "debug", skip(self))]
     pub async fn add_async(&self, a: u64) -> u64 {
         a.wrapping_mul(3).wrapping_add(1)
@@ -80,15 +77,20 @@ impl Traced {
     }
 }
 
-/// Polls a future that never waits to completion.
-fn ready<F: Future>(fut: F) -> F::Output {
-    let mut fut = pin!(fut);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-            return v;
+/// Polls a future that never waits to completion, built in place as an
+/// `.await` would: passing it by value to a function copies it, and that
+/// copy's loads stall on the stores that just built it (measured: 13 ns of
+/// a 15 ns result were that stall, for every variant alike).
+macro_rules! ready {
+    ($fut:expr) => {{
+        let mut fut = pin!($fut);
+        let mut cx = Context::from_waker(Waker::noop());
+        loop {
+            if let Poll::Ready(v) = Future::poll(fut.as_mut(), &mut cx) {
+                break v;
+            }
         }
-    }
+    }};
 }
 
 fn disabled(c: &mut Criterion) {
@@ -97,15 +99,15 @@ fn disabled(c: &mut Criterion) {
     let mut g = c.benchmark_group("disabled");
     g.bench_function("plain_sync", |b| b.iter(|| Plain.add(black_box(1))));
     g.bench_function("service_sync", |b| b.iter(|| counter.add(black_box(1))));
-    g.bench_function("plain_async", |b| b.iter(|| ready(Plain.add_async(black_box(1)))));
-    g.bench_function("service_async", |b| b.iter(|| ready(counter.add_async(black_box(1)))));
+    g.bench_function("plain_async", |b| b.iter(|| ready!(Plain.add_async(black_box(1)))));
+    g.bench_function("service_async", |b| b.iter(|| ready!(counter.add_async(black_box(1)))));
     let filtered = tracing_subscriber::fmt()
         .with_writer(std::io::sink)
         .with_max_level(LevelFilter::INFO)
         .finish();
     tracing::subscriber::with_default(filtered, || {
         g.bench_function("instrument_sync", |b| b.iter(|| Traced.add(black_box(1))));
-        g.bench_function("instrument_async", |b| b.iter(|| ready(Traced.add_async(black_box(1)))));
+        g.bench_function("instrument_async", |b| b.iter(|| ready!(Traced.add_async(black_box(1)))));
     });
     g.finish();
 }
