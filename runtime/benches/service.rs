@@ -107,7 +107,9 @@ fn disabled(c: &mut Criterion) {
         .finish();
     tracing::subscriber::with_default(filtered, || {
         g.bench_function("instrument_sync", |b| b.iter(|| Traced.add(black_box(1))));
-        g.bench_function("instrument_async", |b| b.iter(|| ready!(Traced.add_async(black_box(1)))));
+        g.bench_function("instrument_async", |b| {
+            b.iter(|| ready!(Traced.add_async(black_box(1))))
+        });
     });
     g.finish();
 }

@@ -1,5 +1,6 @@
-//! Axum integration: the logger as an extractor, so that `#[service]`
-//! structs are extractors too.
+//! Axum integration: [`ApiLayer`] logs every request and error, and puts
+//! the logger where extractors find it, so that `Logger` and every
+//! `#[service]` struct are extractors.
 //!
 //! The logger reaches handlers through the request's extensions, where the
 //! API layer puts it. Without that layer, extracting a `Logger` (or a
@@ -14,6 +15,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::Logger;
+
+mod error;
+mod layer;
+mod panic;
+mod request_id;
+
+pub use error::{ApiError, ErrorDetail};
+pub use layer::{ApiLayer, ApiService};
 
 impl<S: Send + Sync> FromRequestParts<S> for Logger {
     type Rejection = MissingApiLayer;

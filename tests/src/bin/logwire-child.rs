@@ -9,7 +9,9 @@
 //! - `exit`: log COUNT lines, then `std::process::exit(3)`;
 //! - `fallback`: log COUNT lines to a file logger whose root is ROOT (a path
 //!   that cannot be a directory);
-//! - `console`: log COUNT lines to `console_logger` (stdout; ROOT unused).
+//! - `console`: log COUNT lines to `console_logger` (stdout; ROOT unused);
+//! - `api-panic`: serve COUNT panicking requests through `ApiLayer` with a
+//!   logger in ROOT, then panic once outside any request.
 
 use std::process::ExitCode;
 
@@ -28,6 +30,12 @@ fn main() -> ExitCode {
         "env" => logwire::file_logger("child"),
         root => logwire::Logger::builder("child").root(root).build(),
     };
+    if mode == "api-panic" {
+        api_panics(log, count);
+        // Not inside a request: the default hook must still report it.
+        let _ = std::thread::spawn(|| panic!("outside any request")).join();
+        return ExitCode::SUCCESS;
+    }
     for seq in 0..count {
         logwire::info!(
             log,
@@ -46,4 +54,25 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn api_panics(log: logwire::Logger, count: u64) {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    async fn boom() -> &'static str {
+        panic!("caught by the layer")
+    }
+    let app = axum::Router::new()
+        .route("/boom", axum::routing::get(boom))
+        .layer(logwire::axum::ApiLayer::new(log));
+    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    runtime.block_on(async {
+        for _ in 0..count {
+            let request = Request::get("/boom").body(Body::empty()).expect("request");
+            let response = app.clone().oneshot(request).await.expect("infallible");
+            assert_eq!(response.status(), 500);
+        }
+    });
 }

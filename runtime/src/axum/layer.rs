@@ -1,0 +1,190 @@
+//! The API layer: one transaction id per request, REQUEST_START and
+//! REQUEST_END, the logger for extractors, errors and panics logged once.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::http::{header, HeaderName, HeaderValue, Request, Response, StatusCode};
+use tower::{Layer, Service};
+
+use super::error::ErrorDetail;
+use super::panic::{self, CatchPanic};
+use super::request_id;
+use crate::Logger;
+
+static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Logs every request of an axum app and gives its handlers their logger.
+///
+/// Per request:
+/// - a new UUID v4 transaction id, in force for the whole request
+///   (handler, services, and libraries logging through `tracing`), and
+///   returned as the `x-request-id` response header;
+/// - INFO `REQUEST_START | method=GET path=/api/builds` and INFO
+///   `REQUEST_END | method=GET path=/api/builds status_code=200
+///   duration_ms=0.412`; the path never includes the query string, where
+///   tokens travel;
+/// - the logger in the request's extensions, so that `Logger` and every
+///   `#[logwire::service]` are extractors;
+/// - for a 5xx response, exactly one ERROR line with the text of its
+///   [`ErrorDetail`] (or saying there was none);
+/// - a panic in a handler becomes a 500 with a JSON body
+///   `{"error":"internal server error","request_id":"…"}` and one ERROR
+///   line with the panic message and location; the server keeps serving.
+///
+/// ```
+/// use axum::{routing::get, Router};
+/// use logwire::axum::ApiLayer;
+///
+/// async fn health(logger: logwire::Logger) -> &'static str {
+///     logwire::debug!(logger, "HEALTH_CHECKED");
+///     "ok"
+/// }
+///
+/// let (api_logger, _) = logwire::Logger::capture("api"); // logwire::file_logger("api") in main
+/// let app: Router = Router::new()
+///     .route("/api/health", get(health))
+///     .layer(ApiLayer::new(api_logger));
+/// ```
+#[derive(Debug, Clone)]
+pub struct ApiLayer {
+    logger: Logger,
+    accept_request_id: bool,
+}
+
+impl ApiLayer {
+    /// A layer that logs to `logger` and hands it to extractors.
+    pub fn new(logger: Logger) -> Self {
+        panic::install_hook();
+        ApiLayer {
+            logger,
+            accept_request_id: false,
+        }
+    }
+
+    /// Use the client's `x-request-id` as the transaction id when it is 1
+    /// to 64 characters of `[A-Za-z0-9._-]` (default: off, every request
+    /// gets a fresh id). Turn it on behind a proxy that sets the header.
+    pub fn accept_request_id(mut self, on: bool) -> Self {
+        self.accept_request_id = on;
+        self
+    }
+}
+
+impl<S> Layer<S> for ApiLayer {
+    type Service = ApiService<S>;
+
+    fn layer(&self, inner: S) -> ApiService<S> {
+        ApiService {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service [`ApiLayer`] wraps around an app.
+#[derive(Debug, Clone)]
+pub struct ApiService<S> {
+    inner: S,
+    layer: ApiLayer,
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S, ReqBody> Service<Request<ReqBody>> for ApiService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<Body>, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    ReqBody: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<Result<Response<Body>, Infallible>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        // The clone that was polled ready serves this request (tower's rule).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let logger = self.layer.logger.clone();
+        let txid = match req.headers().get(&X_REQUEST_ID).and_then(|v| v.to_str().ok()) {
+            Some(id) if self.layer.accept_request_id && request_id::acceptable(id) => id.to_owned(),
+            _ => request_id::new_uuid_v4(),
+        };
+        let start = Instant::now();
+        let method = req.method().clone();
+        let path = req.uri().path().to_owned();
+        req.extensions_mut().insert(logger.clone());
+        let scoped_logger = logger.clone();
+        let id = txid.clone();
+        let fut = async move {
+            crate::info!(logger, "REQUEST_START", method = method.as_str(), path = path.as_str());
+            let outcome = CatchPanic::new(inner.call(req)).await;
+            let panicked = outcome.is_err();
+            let mut response = match outcome {
+                Ok(Ok(response)) => response,
+                Ok(Err(never)) => match never {},
+                Err(caught) => {
+                    crate::error!(
+                        logger,
+                        "REQUEST_PANIC",
+                        method = method.as_str(),
+                        path = path.as_str(),
+                        panic = caught.message.as_str(),
+                        location = caught.location.as_deref().unwrap_or("unknown"),
+                    );
+                    panic_response(&id)
+                }
+            };
+            let status = response.status();
+            let detail = response.extensions_mut().remove::<ErrorDetail>();
+            // A panic already has its ERROR line.
+            if status.is_server_error() && !panicked {
+                let text = detail.as_ref().map_or(
+                    "no ErrorDetail on the response: attach logwire::axum::ErrorDetail to say what failed",
+                    ErrorDetail::text,
+                );
+                crate::error!(
+                    logger,
+                    "REQUEST_ERROR",
+                    method = method.as_str(),
+                    path = path.as_str(),
+                    status_code = status.as_u16(),
+                    error = text,
+                );
+            }
+            if let Ok(value) = HeaderValue::from_str(&id) {
+                response.headers_mut().insert(X_REQUEST_ID.clone(), value);
+            }
+            let duration_ms = start.elapsed().as_micros() as f64 / 1000.0;
+            crate::info!(
+                logger,
+                "REQUEST_END",
+                method = method.as_str(),
+                path = path.as_str(),
+                status_code = status.as_u16(),
+                duration_ms = duration_ms,
+            );
+            Ok(response)
+        };
+        Box::pin(crate::txid::scope(txid, scoped_logger.scope(fut)))
+    }
+}
+
+fn panic_response(request_id: &str) -> Response<Body> {
+    // The id is a UUID or passed `acceptable`: no JSON escaping needed.
+    let body = format!("{{\"error\":\"internal server error\",\"request_id\":\"{request_id}\"}}");
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}

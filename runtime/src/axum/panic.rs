@@ -1,0 +1,92 @@
+//! Panics in handlers: caught inside the layer, described once in the log,
+//! never printed a second time by the default panic hook.
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::Once;
+use std::task::{Context, Poll};
+
+thread_local! {
+    /// Set while a request's future is polled inside the layer.
+    static CATCHING: Cell<bool> = const { Cell::new(false) };
+    /// Where the last caught panic happened, recorded by the hook.
+    static LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Chains a panic hook that records the location of panics the layer will
+/// catch and keeps the default hook from printing them: the layer writes
+/// them to the log instead. Other panics go to the previous hook.
+pub(crate) fn install_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if CATCHING.with(Cell::get) {
+                let location = info
+                    .location()
+                    .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+                LOCATION.with(|slot| *slot.borrow_mut() = location);
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// A caught panic: its message and where it happened.
+pub(crate) struct Caught {
+    pub(crate) message: String,
+    pub(crate) location: Option<String>,
+}
+
+fn message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic payload is not a string".to_owned()
+    }
+}
+
+/// Polls the inner future with panics caught.
+pub(crate) struct CatchPanic<F> {
+    inner: F,
+}
+
+impl<F> CatchPanic<F> {
+    pub(crate) fn new(inner: F) -> Self {
+        CatchPanic { inner }
+    }
+}
+
+impl<F: Future> Future for CatchPanic<F> {
+    type Output = Result<F::Output, Caught>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: `inner` is structurally pinned; `CatchPanic` has no Drop
+        // and no custom Unpin.
+        let inner = unsafe { self.map_unchecked_mut(|s| &mut s.inner) };
+        let outer = CATCHING.with(|c| c.replace(true));
+        let result = panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx)));
+        CATCHING.with(|c| c.set(outer));
+        match result {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Err(payload) => {
+                let location = LOCATION.with(|slot| slot.borrow_mut().take());
+                let caught = Caught {
+                    message: message(&*payload),
+                    location,
+                };
+                // A payload whose Drop panics would abort; drop it here where
+                // a second panic is still caught.
+                let _ = panic::catch_unwind(AssertUnwindSafe(|| drop(payload)));
+                Poll::Ready(Err(caught))
+            }
+        }
+    }
+}
