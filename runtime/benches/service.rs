@@ -102,6 +102,7 @@ fn disabled(c: &mut Criterion) {
     g.bench_function("plain_async", |b| b.iter(|| ready!(Plain.add_async(black_box(1)))));
     g.bench_function("service_async", |b| b.iter(|| ready!(counter.add_async(black_box(1)))));
     let filtered = tracing_subscriber::fmt()
+        .with_ansi(false)
         .with_writer(std::io::sink)
         .with_max_level(LevelFilter::INFO)
         .finish();
@@ -122,6 +123,7 @@ fn enabled(c: &mut Criterion) {
     counter.logger.flush();
     let file = File::create(dir.path().join("fmt.log")).expect("file");
     let fmt = tracing_subscriber::fmt()
+        .with_ansi(false)
         .with_writer(Mutex::new(BufWriter::new(file)))
         .with_span_events(FmtSpan::CLOSE)
         .with_max_level(LevelFilter::INFO)

@@ -48,6 +48,7 @@ fn file_lines(c: &mut Criterion) {
 
     let file = File::create(dir.path().join("fmt.log")).expect("file");
     let fmt = tracing_subscriber::fmt()
+        .with_ansi(false)
         .with_writer(Mutex::new(BufWriter::new(file)))
         .with_max_level(LevelFilter::INFO)
         .finish();
@@ -62,6 +63,7 @@ fn file_lines(c: &mut Criterion) {
         .lossy(false)
         .finish(file);
     let appender = tracing_subscriber::fmt()
+        .with_ansi(false)
         .with_writer(writer)
         .with_max_level(LevelFilter::INFO)
         .finish();
@@ -82,6 +84,7 @@ fn disabled(c: &mut Criterion) {
         b.iter(|| logwire::debug!(log, "CACHE_MISS", key = black_box(7)))
     });
     let fmt = tracing_subscriber::fmt()
+        .with_ansi(false)
         .with_writer(std::io::sink)
         .with_max_level(LevelFilter::INFO)
         .finish();

@@ -80,6 +80,11 @@ pub fn scope<F: Future>(id: impl Into<String>, fut: F) -> Scoped<F> {
     }
 }
 
+/// [`scope`] for an id that is already shared.
+pub(crate) fn scope_shared<F: Future>(id: Arc<str>, fut: F) -> Scoped<F> {
+    Scoped { id: Some(id), fut }
+}
+
 /// Carries the current transaction id (or its absence) into `fut`, for
 /// futures that run elsewhere: `tokio::spawn(logwire::txid::propagate(fut))`.
 pub fn propagate<F: Future>(fut: F) -> Scoped<F> {

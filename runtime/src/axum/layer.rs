@@ -4,6 +4,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -114,18 +115,20 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let logger = self.layer.logger.clone();
-        let txid = match req.headers().get(&X_REQUEST_ID).and_then(|v| v.to_str().ok()) {
-            Some(id) if self.layer.accept_request_id && request_id::acceptable(id) => id.to_owned(),
-            _ => request_id::new_uuid_v4(),
+        let txid: Arc<str> = match req.headers().get(&X_REQUEST_ID).and_then(|v| v.to_str().ok()) {
+            Some(id) if self.layer.accept_request_id && request_id::acceptable(id) => Arc::from(id),
+            _ => Arc::from(request_id::new_uuid_v4()),
         };
         let start = Instant::now();
         let method = req.method().clone();
-        let path = req.uri().path().to_owned();
+        // A Uri clone shares its bytes; the path is read from it, never the query.
+        let uri = req.uri().clone();
         req.extensions_mut().insert(logger.clone());
         let scoped_logger = logger.clone();
         let id = txid.clone();
         let fut = async move {
-            crate::info!(logger, "REQUEST_START", method = method.as_str(), path = path.as_str());
+            let path = uri.path();
+            crate::info!(logger, "REQUEST_START", method = method.as_str(), path = path);
             let outcome = CatchPanic::new(inner.call(req)).await;
             let panicked = outcome.is_err();
             let mut response = match outcome {
@@ -136,7 +139,7 @@ where
                         logger,
                         "REQUEST_PANIC",
                         method = method.as_str(),
-                        path = path.as_str(),
+                        path = path,
                         panic = caught.message.as_str(),
                         location = caught.location.as_deref().unwrap_or("unknown"),
                     );
@@ -155,7 +158,7 @@ where
                     logger,
                     "REQUEST_ERROR",
                     method = method.as_str(),
-                    path = path.as_str(),
+                    path = path,
                     status_code = status.as_u16(),
                     error = text,
                 );
@@ -168,13 +171,13 @@ where
                 logger,
                 "REQUEST_END",
                 method = method.as_str(),
-                path = path.as_str(),
+                path = path,
                 status_code = status.as_u16(),
                 duration_ms = duration_ms,
             );
             Ok(response)
         };
-        Box::pin(crate::txid::scope(txid, scoped_logger.scope(fut)))
+        Box::pin(crate::txid::scope_shared(txid, scoped_logger.scope(fut)))
     }
 }
 

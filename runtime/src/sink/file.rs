@@ -22,9 +22,15 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::flusher;
 
-/// Lines are gathered up to this many bytes before the writing thread
-/// writes them itself; the flusher writes smaller batches within 100 ms.
+/// When this many bytes are waiting, the flusher thread is woken at once
+/// to write them; smaller batches wait at most `FLUSH_DELAY`.
 pub(crate) const BATCH_BYTES: usize = 64 * 1024;
+
+/// Past this many waiting bytes the logging thread writes them itself:
+/// backpressure instead of unbounded memory or lost lines. Below it, the
+/// logging thread never touches the file, so a rotation (a rename chain)
+/// never stalls a request.
+pub(crate) const HIGH_WATER_BYTES: usize = 256 * 1024;
 
 /// Keep every backup: `api.log.1` … as many as rotation produces.
 pub(crate) const UNLIMITED: usize = usize::MAX;
@@ -40,9 +46,13 @@ enum Output {
     Stderr(String),
 }
 
-struct State {
-    buf: Vec<u8>,
+/// What the writing side owns: taken first, so that batches are written in
+/// the order they were taken from the buffer.
+struct Io {
     out: Output,
+    /// The other buffer: swapped with the pending one under the buffer
+    /// lock, written with only this lock held.
+    spare: Vec<u8>,
     /// The process that opened `out`; a different one means we were forked.
     pid: u32,
     /// A write error has been reported once; later ones are not repeated.
@@ -55,7 +65,9 @@ pub(crate) struct FileSink {
     lock_path: PathBuf,
     max_bytes: u64,
     backups: usize,
-    state: Mutex<State>,
+    /// Lines waiting to be written; held only to append or swap.
+    buf: Mutex<Vec<u8>>,
+    io: Mutex<Io>,
 }
 
 impl std::fmt::Debug for FileSink {
@@ -114,9 +126,10 @@ impl FileSink {
             lock_path,
             max_bytes,
             backups,
-            state: Mutex::new(State {
-                buf: Vec::with_capacity(BATCH_BYTES),
+            buf: Mutex::new(Vec::with_capacity(BATCH_BYTES)),
+            io: Mutex::new(Io {
                 out,
+                spare: Vec::with_capacity(BATCH_BYTES),
                 pid: std::process::id(),
                 write_error_reported: false,
             }),
@@ -134,32 +147,35 @@ impl FileSink {
     /// Queues one or more whole lines.
     #[inline]
     pub(crate) fn write(&self, line: &[u8]) {
-        let mut st = lock(&self.state);
-        let was_empty = st.buf.is_empty();
-        st.buf.extend_from_slice(line);
-        if st.buf.len() >= BATCH_BYTES {
-            self.flush_locked(&mut st);
-        } else if was_empty {
-            drop(st);
+        let mut buf = lock(&self.buf);
+        let before = buf.len();
+        buf.extend_from_slice(line);
+        let after = buf.len();
+        drop(buf);
+        if after >= HIGH_WATER_BYTES {
+            self.flush();
+        } else if before < BATCH_BYTES && after >= BATCH_BYTES {
+            flusher::wake_now();
+        } else if before == 0 {
             flusher::notify();
         }
     }
 
     /// Writes every queued line.
     pub(crate) fn flush(&self) {
-        self.flush_locked(&mut lock(&self.state));
+        self.flush_io(&mut lock(&self.io));
     }
 
     /// Like [`flush`](Self::flush), but gives up instead of waiting on a
     /// lock another thread holds (for exit and panic hooks).
     pub(crate) fn try_flush(&self) -> bool {
-        match self.state.try_lock() {
-            Ok(mut st) => {
-                self.flush_locked(&mut st);
+        match self.io.try_lock() {
+            Ok(mut io) => {
+                self.flush_io(&mut io);
                 true
             }
             Err(std::sync::TryLockError::Poisoned(p)) => {
-                self.flush_locked(&mut p.into_inner());
+                self.flush_io(&mut p.into_inner());
                 true
             }
             Err(std::sync::TryLockError::WouldBlock) => false,
@@ -168,54 +184,55 @@ impl FileSink {
 
     /// Why this sink writes to stderr instead of its file, if it does.
     pub(crate) fn fallback(&self) -> Option<String> {
-        match &lock(&self.state).out {
+        match &lock(&self.io).out {
             Output::Stderr(why) => Some(why.clone()),
             Output::File { .. } => None,
         }
     }
 
     pub(crate) fn has_pending(&self) -> bool {
-        !lock(&self.state).buf.is_empty()
+        !lock(&self.buf).is_empty()
     }
 
     /// Flushes, then opens the file and its lock file afresh (after a fork,
     /// an external logrotate, or to leave the stderr fallback).
     pub(crate) fn reopen(&self) -> io::Result<()> {
-        let mut st = lock(&self.state);
-        self.flush_locked(&mut st);
-        let out = open_output(&self.path, &self.lock_path)?;
-        st.out = out;
-        st.pid = std::process::id();
+        let mut io = lock(&self.io);
+        self.flush_io(&mut io);
+        io.out = open_output(&self.path, &self.lock_path)?;
+        io.pid = std::process::id();
         Ok(())
     }
 
-    fn flush_locked(&self, st: &mut State) {
-        if st.buf.is_empty() {
-            return;
-        }
-        let buf = std::mem::take(&mut st.buf);
-        let mut rest = &buf[..];
-        if let Err(e) = self.write_batch(st, &mut rest) {
-            if !st.write_error_reported {
-                st.write_error_reported = true;
-                eprintln!(
-                    "logwire: cannot write log file {}: {e}; writing its lines to stderr instead",
-                    self.path.display()
-                );
+    /// Takes what is pending and writes it; the buffer lock is held only
+    /// for the swap, so loggers keep appending while the file is written.
+    fn flush_io(&self, io: &mut Io) {
+        let mut batch = std::mem::take(&mut io.spare);
+        std::mem::swap(&mut *lock(&self.buf), &mut batch);
+        if !batch.is_empty() {
+            let mut rest = &batch[..];
+            if let Err(e) = self.write_batch(io, &mut rest) {
+                if !io.write_error_reported {
+                    io.write_error_reported = true;
+                    eprintln!(
+                        "logwire: cannot write log file {}: {e}; writing its lines to stderr instead",
+                        self.path.display()
+                    );
+                }
+                // Nothing is lost: what could not be written goes to stderr.
+                let _ = io::stderr().write_all(rest);
             }
-            // Nothing is lost: what could not be written goes to stderr.
-            let _ = io::stderr().write_all(rest);
         }
-        st.buf = buf;
-        st.buf.clear();
-        if st.buf.capacity() > 4 * BATCH_BYTES {
-            st.buf.shrink_to(BATCH_BYTES);
+        batch.clear();
+        if batch.capacity() > 2 * HIGH_WATER_BYTES {
+            batch.shrink_to(BATCH_BYTES);
         }
+        io.spare = batch;
     }
 
     /// Writes `rest` (whole lines) under the cross-process lock, rotating
     /// as needed. On error, `rest` holds what was not written.
-    fn write_batch(&self, st: &mut State, rest: &mut &[u8]) -> io::Result<()> {
+    fn write_batch(&self, st: &mut Io, rest: &mut &[u8]) -> io::Result<()> {
         if std::process::id() != st.pid {
             // Forked: our lock file description is shared with the parent.
             st.out = open_output(&self.path, &self.lock_path)?;
@@ -255,7 +272,7 @@ impl FileSink {
     }
 
     /// Reopens the file when the path no longer names the file we hold.
-    fn follow_rotation(&self, st: &mut State) -> io::Result<()> {
+    fn follow_rotation(&self, st: &mut Io) -> io::Result<()> {
         let Output::File { file, .. } = &st.out else {
             return Ok(());
         };
@@ -271,7 +288,7 @@ impl FileSink {
         Ok(())
     }
 
-    fn reopen_file(&self, st: &mut State) -> io::Result<()> {
+    fn reopen_file(&self, st: &mut Io) -> io::Result<()> {
         if let Output::File { file, .. } = &mut st.out {
             *file = match open_log(&self.path) {
                 // Someone removed the directory while we run: make it again.
@@ -289,7 +306,7 @@ impl FileSink {
 
     /// `api.log` → `api.log.1` → … → `api.log.{backups}` (dropped after).
     /// Called with the lock held.
-    fn rotate(&self, st: &mut State) -> io::Result<()> {
+    fn rotate(&self, st: &mut Io) -> io::Result<()> {
         if self.backups == 0 {
             ignore_missing(fs::remove_file(&self.path))?;
         } else {

@@ -3,8 +3,9 @@
 //! File sinks gather whole lines and write them in batches. This module
 //! makes sure nothing stays in a buffer:
 //! - a background thread writes pending lines within [`FLUSH_DELAY`] of the
-//!   first one, however quiet the logger is, and sleeps while nothing is
-//!   pending;
+//!   first one, however quiet the logger is, at once when a full batch is
+//!   waiting, and sleeps while nothing is pending; logging threads write
+//!   only when it falls behind;
 //! - an `atexit` hook writes everything when `main` returns or
 //!   `std::process::exit` is called;
 //! - a panic hook writes everything before the panic message is printed
@@ -28,6 +29,8 @@ pub(crate) const FLUSH_DELAY: Duration = Duration::from_millis(25);
 static FLUSHER: OnceLock<Thread> = OnceLock::new();
 /// True while the flusher sleeps with nothing pending and must be woken.
 static IDLE: AtomicBool = AtomicBool::new(false);
+/// A full batch is waiting: write it now, without the usual delay.
+static URGENT: AtomicBool = AtomicBool::new(false);
 
 /// Starts the flusher thread and installs the exit hooks, once.
 pub(crate) fn start() {
@@ -56,6 +59,15 @@ pub(crate) fn notify() {
     }
 }
 
+/// Called when a sink's buffer reached a full batch: the flusher writes it
+/// at once, so the logging thread does not have to.
+pub(crate) fn wake_now() {
+    URGENT.store(true, Ordering::SeqCst);
+    if let Some(t) = FLUSHER.get() {
+        t.unpark();
+    }
+}
+
 fn run() {
     loop {
         IDLE.store(true, Ordering::SeqCst);
@@ -64,8 +76,12 @@ fn run() {
             thread::park();
         }
         IDLE.store(false, Ordering::SeqCst);
-        // Let more lines gather so that a burst is written in few batches.
-        thread::sleep(FLUSH_DELAY);
+        if !URGENT.swap(false, Ordering::SeqCst) {
+            // Let more lines gather so that a burst is written in few
+            // batches; a full batch cuts the wait short.
+            thread::park_timeout(FLUSH_DELAY);
+            URGENT.store(false, Ordering::SeqCst);
+        }
         flush_all();
     }
 }
