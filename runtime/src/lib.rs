@@ -75,13 +75,16 @@
 pub mod axum;
 mod field;
 mod format;
+pub mod joblog;
 mod logger;
+mod panic;
 mod paths;
 mod service;
 mod sink;
 mod span;
 mod subscriber;
 pub mod txid;
+pub mod worker;
 
 pub use field::{FieldValue, Recorder, Value};
 pub use format::Format;

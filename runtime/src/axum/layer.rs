@@ -13,8 +13,8 @@ use axum::http::{header, HeaderName, HeaderValue, Request, Response, StatusCode}
 use tower::{Layer, Service};
 
 use super::error::ErrorDetail;
-use super::panic::{self, CatchPanic};
 use super::request_id;
+use crate::panic::{self, CatchPanic};
 use crate::Logger;
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

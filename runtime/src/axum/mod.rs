@@ -18,7 +18,6 @@ use crate::Logger;
 
 mod error;
 mod layer;
-mod panic;
 mod request_id;
 
 pub use error::{ApiError, ErrorDetail};

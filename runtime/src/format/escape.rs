@@ -110,6 +110,16 @@ pub(crate) fn push_message(out: &mut String, s: &str) {
     }
 }
 
+/// Appends free text (a job log line): `\` and control characters escaped,
+/// nothing else.
+pub(crate) fn push_text(out: &mut String, s: &str) {
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\\') {
+        out.push_str(s);
+    } else {
+        push_escaped(out, s, &[]);
+    }
+}
+
 /// Appends a transaction id or logger name: never quoted, `\` and `]` escaped.
 #[inline]
 pub(crate) fn push_label(out: &mut String, s: &str) {

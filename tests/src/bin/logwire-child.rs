@@ -11,7 +11,9 @@
 //!   that cannot be a directory);
 //! - `console`: log COUNT lines to `console_logger` (stdout; ROOT unused);
 //! - `api-panic`: serve COUNT panicking requests through `ApiLayer` with a
-//!   logger in ROOT, then panic once outside any request.
+//!   logger in ROOT, then panic once outside any request;
+//! - `worker`: a poll loop whose first job logs COUNT steps 50 ms apart,
+//!   touching `{ROOT}/job-started` when it begins; stop it with SIGTERM.
 
 use std::process::ExitCode;
 
@@ -30,6 +32,10 @@ fn main() -> ExitCode {
         "env" => logwire::file_logger("child"),
         root => logwire::Logger::builder("child").root(root).build(),
     };
+    if mode == "worker" {
+        worker(log, root, count);
+        return ExitCode::SUCCESS;
+    }
     if mode == "api-panic" {
         api_panics(log, count);
         // Not inside a request: the default hook must still report it.
@@ -74,5 +80,37 @@ fn api_panics(log: logwire::Logger, count: u64) {
             let response = app.clone().oneshot(request).await.expect("infallible");
             assert_eq!(response.status(), 500);
         }
+    });
+}
+
+fn worker(log: logwire::Logger, root: &str, steps: u64) {
+    use std::time::Duration;
+
+    let started = std::path::Path::new(root).join("job-started");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let mut job = 0u32;
+        logwire::worker::poll_loop(&log, Duration::from_millis(20), || {
+            job += 1;
+            let (log, started, id) = (log.clone(), started.clone(), job);
+            async move {
+                if id > 1 {
+                    return;
+                }
+                let _ = logwire::worker::run_job(&log, format!("job-{id}"), async {
+                    std::fs::write(&started, b"").map_err(|e| e.to_string())?;
+                    for step in 0..steps {
+                        logwire::info!(log, "STEP", step = step);
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    Ok::<_, String>(())
+                })
+                .await;
+            }
+        })
+        .await;
     });
 }

@@ -1,5 +1,5 @@
-//! Panics in handlers: caught inside the layer, described once in the log,
-//! never printed a second time by the default panic hook.
+//! Panics in handlers and jobs: caught where they run, described once in
+//! the log, never printed a second time by the default panic hook.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -16,9 +16,9 @@ thread_local! {
     static LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-/// Chains a panic hook that records the location of panics the layer will
-/// catch and keeps the default hook from printing them: the layer writes
-/// them to the log instead. Other panics go to the previous hook.
+/// Chains a panic hook that records the location of panics a
+/// [`CatchPanic`] will catch and keeps the default hook from printing them:
+/// they are written to the log instead. Other panics go to the previous hook.
 pub(crate) fn install_hook() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {

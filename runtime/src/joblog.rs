@@ -1,0 +1,213 @@
+//! Per-job log files: a build's or deployment's own output, every line
+//! timestamped, including what its scripts print.
+//!
+//! ```no_run
+//! # async fn build(id: u64, work_dir: std::path::PathBuf) -> std::io::Result<()> {
+//! use logwire::joblog::JobLog;
+//!
+//! let path = logwire::data_dir().join("build-logs").join(format!("{id}.log"));
+//! let job = JobLog::open(path)?; // creates build-logs/ if needed
+//! job.append("Build started")?;
+//! let mut cmd = std::process::Command::new("sh");
+//! cmd.arg("build.sh").current_dir(&work_dir);
+//! let status = job.run_script(cmd, "Running build").await?;
+//! job.append(if status.success() { "Build succeeded" } else { "Build failed" })?;
+//! # Ok(()) }
+//! ```
+//!
+//! A job log reads:
+//!
+//! ```text
+//! 2025-01-01 12:00:00,123 Build started
+//! 2025-01-01 12:00:00,124 === Running build: "sh" "build.sh" (in /srv/data/projects/demo)
+//! 2025-01-01 12:00:00,130 [stdout] compiling
+//! 2025-01-01 12:00:00,131 [stderr] warning: unused variable
+//! 2025-01-01 12:00:01,502 === Running build: exit code 0 after 1.378 s
+//! ```
+//!
+//! Lines are escaped like the main log's messages, so a script cannot send
+//! terminal escapes to whoever reads the file; output that is not UTF-8 is
+//! written with replacement characters, never dropped.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Instant, SystemTime};
+
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use crate::format::{escape, time};
+
+/// A line longer than this is written in pieces, so that a program that
+/// never prints a newline cannot make the reader hold unbounded memory.
+const MAX_LINE: usize = 64 * 1024;
+
+/// An append-only, timestamped log file for one job.
+#[derive(Debug, Clone)]
+pub struct JobLog {
+    path: PathBuf,
+    file: Arc<Mutex<File>>,
+}
+
+/// Which stream a subprocess line came from.
+#[derive(Debug, Clone, Copy)]
+enum Stream {
+    Stdout,
+    Stderr,
+}
+
+impl Stream {
+    fn mark(self) -> &'static str {
+        match self {
+            Stream::Stdout => "[stdout] ",
+            Stream::Stderr => "[stderr] ",
+        }
+    }
+}
+
+impl JobLog {
+    /// Opens `path` for appending, creating it and its parent directories
+    /// (group-writable, like the main logs).
+    pub fn open(path: impl AsRef<Path>) -> io::Result<JobLog> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            crate::sink::file::create_dir(dir)?;
+        }
+        let file = OpenOptions::new().append(true).create(true).mode(0o660).open(&path)?;
+        Ok(JobLog {
+            path,
+            file: Arc::new(Mutex::new(file)),
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes every line of `text`, each with a timestamp.
+    pub fn append(&self, text: &str) -> io::Result<()> {
+        let mut out = String::new();
+        let now = SystemTime::now();
+        for line in text.lines() {
+            push_line(&mut out, now, "", line);
+        }
+        if text.is_empty() {
+            push_line(&mut out, now, "", "");
+        }
+        self.write(out.as_bytes())
+    }
+
+    fn write(&self, bytes: &[u8]) -> io::Result<()> {
+        // One write per batch of whole lines: O_APPEND keeps them whole.
+        self.file
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .write_all(bytes)
+    }
+
+    /// Runs `cmd`, streaming its stdout and stderr into the log line by
+    /// line as they come (stderr lines marked), between a header naming
+    /// `description`, the command and its working directory, and a footer
+    /// with the exit code and the duration.
+    ///
+    /// Any amount of output is fine: both pipes are read at once, so the
+    /// program never blocks on a full pipe. A program that cannot be
+    /// started is an `Err`, and a line in the log naming it.
+    pub async fn run_script(&self, cmd: std::process::Command, description: &str) -> io::Result<ExitStatus> {
+        let program = format!("{:?}", cmd.get_program());
+        let args: Vec<String> = cmd.get_args().map(|a| format!("{a:?}")).collect();
+        let dir = match cmd.get_current_dir() {
+            Some(dir) => dir.to_path_buf(),
+            None => std::env::current_dir().unwrap_or_default(),
+        };
+        let command_line = std::iter::once(program.clone())
+            .chain(args)
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.append(&format!("=== {description}: {command_line} (in {})", dir.display()))?;
+
+        let mut cmd = tokio::process::Command::from(cmd);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let started = Instant::now();
+        let mut child = match cmd.spawn() {
+            Ok(child) => child,
+            Err(e) => {
+                self.append(&format!("=== {description}: cannot start {program}: {e}"))?;
+                return Err(io::Error::new(e.kind(), format!("cannot start {program}: {e}")));
+            }
+        };
+        let stdout = child.stdout.take();
+        let stderr = child.stderr.take();
+        let (out, err, status) = tokio::join!(
+            self.pump(stdout, Stream::Stdout),
+            self.pump(stderr, Stream::Stderr),
+            child.wait()
+        );
+        out?;
+        err?;
+        let status = status?;
+        let ended = match (status.code(), status.signal()) {
+            (Some(code), _) => format!("exit code {code}"),
+            (None, Some(signal)) => format!("killed by signal {signal}"),
+            (None, None) => "ended".to_owned(),
+        };
+        self.append(&format!(
+            "=== {description}: {ended} after {:.3} s",
+            started.elapsed().as_secs_f64()
+        ))?;
+        Ok(status)
+    }
+
+    /// Copies one pipe into the log, whole lines at a time, as they come.
+    async fn pump(&self, pipe: Option<impl AsyncRead + Unpin>, stream: Stream) -> io::Result<()> {
+        let Some(mut pipe) = pipe else { return Ok(()) };
+        let mut pending: Vec<u8> = Vec::new();
+        let mut chunk = vec![0u8; 16 * 1024];
+        let mut out = String::new();
+        loop {
+            let n = pipe.read(&mut chunk).await?;
+            let now = SystemTime::now();
+            out.clear();
+            if n == 0 {
+                if !pending.is_empty() {
+                    push_line(&mut out, now, stream.mark(), &String::from_utf8_lossy(&pending));
+                    self.write(out.as_bytes())?;
+                }
+                return Ok(());
+            }
+            pending.extend_from_slice(&chunk[..n]);
+            let mut start = 0;
+            while let Some(i) = pending[start..].iter().position(|&b| b == b'\n') {
+                let line = &pending[start..start + i];
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                push_line(&mut out, now, stream.mark(), &String::from_utf8_lossy(line));
+                start += i + 1;
+            }
+            pending.drain(..start);
+            while pending.len() >= MAX_LINE {
+                // A line without end: write what we have, keep reading.
+                let piece: Vec<u8> = pending.drain(..MAX_LINE).collect();
+                push_line(&mut out, now, stream.mark(), &String::from_utf8_lossy(&piece));
+            }
+            if !out.is_empty() {
+                self.write(out.as_bytes())?;
+            }
+        }
+    }
+}
+
+fn push_line(out: &mut String, now: SystemTime, mark: &str, text: &str) {
+    time::push_timestamp(out, now, false);
+    out.push(' ');
+    out.push_str(mark);
+    escape::push_text(out, text);
+    out.push('\n');
+}

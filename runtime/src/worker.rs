@@ -1,0 +1,287 @@
+//! Worker processes: one transaction id and a start and end line per job,
+//! errors and panics logged once and never escaping, and a poll loop that
+//! stops cleanly on SIGTERM or Ctrl-C.
+//!
+//! A worker main, in full:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use logwire::{FromContext, Logger};
+//!
+//! #[derive(Clone)]
+//! pub struct Db; // a database handle
+//!
+//! /// What the worker's services are built from.
+//! pub struct WorkerCtx {
+//!     logger: Logger,
+//!     db: Db,
+//! }
+//!
+//! impl AsRef<Logger> for WorkerCtx {
+//!     fn as_ref(&self) -> &Logger {
+//!         &self.logger
+//!     }
+//! }
+//!
+//! impl FromContext<WorkerCtx> for Db {
+//!     fn from_context(ctx: &WorkerCtx) -> Self {
+//!         ctx.db.clone()
+//!     }
+//! }
+//!
+//! #[logwire::service]
+//! pub struct BuildService {
+//!     logger: Logger,
+//!     db: Db,
+//! }
+//!
+//! #[logwire::service]
+//! impl BuildService {
+//!     pub async fn next_queued(&self) -> Option<u64> {
+//!         None
+//!     }
+//!
+//!     pub async fn build(&self, id: u64) -> Result<(), String> {
+//!         logwire::info!(self.logger, "BUILD_STEP", id = id);
+//!         Ok(())
+//!     }
+//! }
+//!
+//! async fn poll_once(ctx: &WorkerCtx) {
+//!     let builds = BuildService::from_context(ctx);
+//!     while let Some(id) = builds.next_queued().await {
+//!         // JOB_START, JOB_END and any error under the txid `build-{id}`.
+//!         let _ = logwire::worker::run_job(&ctx.logger, format!("build-{id}"), builds.build(id)).await;
+//!     }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() {
+//!     let ctx = WorkerCtx { logger: logwire::file_logger("worker"), db: Db };
+//!     logwire::worker::poll_loop(&ctx.logger, Duration::from_secs(1), || poll_once(&ctx)).await;
+//! }
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::pin::pin;
+use std::time::{Duration, Instant};
+
+use tokio::signal::unix::{signal, SignalKind};
+
+use crate::field::{FieldValue, Value};
+use crate::panic::{self, CatchPanic};
+use crate::Logger;
+
+/// Why a job did not return `Ok`: the outcome [`run_job`] reports instead
+/// of letting an error or a panic escape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobFailure {
+    /// The job returned `Err`; its `Display` text.
+    Error(String),
+    /// The job panicked; the panic message and where it happened.
+    Panic {
+        /// The panic message (`"panic payload is not a string"` when it
+        /// was neither `&str` nor `String`).
+        message: String,
+        /// `file:line:column`, when known.
+        location: Option<String>,
+    },
+}
+
+impl fmt::Display for JobFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JobFailure::Error(e) => write!(f, "job failed: {e}"),
+            JobFailure::Panic {
+                message,
+                location: Some(at),
+            } => write!(f, "job panicked at {at}: {message}"),
+            JobFailure::Panic {
+                message,
+                location: None,
+            } => write!(f, "job panicked: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for JobFailure {}
+
+/// A job about to run: its logger, transaction id and extra `JOB_START`
+/// fields. [`run_job`] is the short form for a job without extra fields.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let (logger, captured) = logwire::Logger::capture("worker");
+/// let outcome = logwire::worker::Job::new(&logger, "build-7")
+///     .field("origin", "9b2f0c1e-request")
+///     .run(async { Ok::<_, std::io::Error>(7) })
+///     .await;
+/// assert_eq!(outcome, Ok(7));
+/// assert!(captured.lines()[0].ends_with("INFO - JOB_START | origin=9b2f0c1e-request"));
+/// # }
+/// ```
+#[derive(Debug)]
+#[must_use = "a job does nothing until .run(fut).await"]
+pub struct Job<'a> {
+    logger: &'a Logger,
+    txid: String,
+    fields: Vec<(&'static str, Value)>,
+}
+
+impl<'a> Job<'a> {
+    /// A job logged to `logger` under `txid`.
+    pub fn new(logger: &'a Logger, txid: impl Into<String>) -> Self {
+        Job {
+            logger,
+            txid: txid.into(),
+            fields: Vec::new(),
+        }
+    }
+
+    /// Adds a field to `JOB_START`, such as `origin=<txid that queued it>`.
+    pub fn field(mut self, name: &'static str, value: impl FieldValue) -> Self {
+        self.fields.push((name, Value::of(&value)));
+        self
+    }
+
+    /// Runs `fut` under the job's transaction id (and with the logger
+    /// receiving library `tracing` events), between `JOB_START` and
+    /// `JOB_END | status=ok|error|panic duration_ms=…`. An error or a panic
+    /// writes exactly one ERROR line and comes back as [`JobFailure`].
+    pub async fn run<T, E, F>(self, fut: F) -> Result<T, JobFailure>
+    where
+        F: Future<Output = Result<T, E>>,
+        E: fmt::Display,
+    {
+        panic::install_hook();
+        let logger = self.logger.clone();
+        let start_fields: Vec<(&str, &dyn FieldValue)> =
+            self.fields.iter().map(|(k, v)| (*k, v as &dyn FieldValue)).collect();
+        let body = async {
+            logger.__emit(crate::Level::INFO, "JOB_START", &start_fields);
+            let started = Instant::now();
+            let outcome = match CatchPanic::new(fut).await {
+                Ok(Ok(value)) => Ok(value),
+                Ok(Err(e)) => {
+                    let text = e.to_string();
+                    crate::error!(logger, "JOB_ERROR", error = text.as_str());
+                    Err(JobFailure::Error(text))
+                }
+                Err(caught) => {
+                    crate::error!(
+                        logger,
+                        "JOB_PANIC",
+                        panic = caught.message.as_str(),
+                        location = caught.location.as_deref().unwrap_or("unknown"),
+                    );
+                    Err(JobFailure::Panic {
+                        message: caught.message,
+                        location: caught.location,
+                    })
+                }
+            };
+            let status = match &outcome {
+                Ok(_) => "ok",
+                Err(JobFailure::Error(_)) => "error",
+                Err(JobFailure::Panic { .. }) => "panic",
+            };
+            let duration_ms = started.elapsed().as_micros() as f64 / 1000.0;
+            crate::info!(logger, "JOB_END", status = status, duration_ms = duration_ms);
+            outcome
+        };
+        crate::txid::scope(self.txid, self.logger.scope(body)).await
+    }
+}
+
+/// Runs one job under `txid`: see [`Job::run`]. The outcome is the return
+/// value; neither an error nor a panic escapes.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use logwire::worker::{run_job, JobFailure};
+///
+/// let (logger, captured) = logwire::Logger::capture("worker");
+/// let outcome: Result<(), _> = run_job(&logger, "build-8", async { Err("disk full") }).await;
+/// assert_eq!(outcome, Err(JobFailure::Error("disk full".into())));
+/// let messages: Vec<String> = captured.records().into_iter().map(|r| r.message).collect();
+/// assert_eq!(messages, ["JOB_START", "JOB_ERROR", "JOB_END"]);
+/// # }
+/// ```
+pub async fn run_job<T, E, F>(logger: &Logger, txid: impl Into<String>, fut: F) -> Result<T, JobFailure>
+where
+    F: Future<Output = Result<T, E>>,
+    E: fmt::Display,
+{
+    Job::new(logger, txid).run(fut).await
+}
+
+/// What stopped a [`poll_loop`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Stop {
+    /// SIGTERM (systemd's stop, `kill`).
+    Terminate,
+    /// SIGINT (Ctrl-C).
+    Interrupt,
+}
+
+impl Stop {
+    fn name(self) -> &'static str {
+        match self {
+            Stop::Terminate => "SIGTERM",
+            Stop::Interrupt => "SIGINT",
+        }
+    }
+}
+
+/// The main loop of a worker process: calls `poll_once` every `interval`
+/// until SIGTERM or Ctrl-C, then returns after the poll in hand finishes.
+///
+/// Logs `WORKER_START | interval_ms=…` and `WORKER_STOP | signal=SIGTERM
+/// polls=…`, and flushes every logger of the process before returning, so
+/// that `main` can return and the process exit 0 with nothing lost. A
+/// signal that arrives during a poll never interrupts it: jobs finish.
+///
+/// Needs a tokio runtime with time and I/O enabled (`#[tokio::main]`).
+/// If the signal handlers cannot be installed, it logs the error and
+/// returns `None` at once rather than run unstoppable.
+pub async fn poll_loop<F, Fut>(logger: &Logger, interval: Duration, mut poll_once: F) -> Option<Stop>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(term), Ok(int)) => (term, int),
+        (Err(e), _) | (_, Err(e)) => {
+            crate::error!(logger, "WORKER_SIGNALS_UNAVAILABLE", error = %e);
+            crate::flush_all();
+            return None;
+        }
+    };
+    let interval_ms = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX);
+    crate::info!(
+        logger,
+        "WORKER_START",
+        interval_ms = interval_ms,
+        pid = std::process::id()
+    );
+    let mut polls: u64 = 0;
+    let stop = loop {
+        // Signals are queued by their handlers, so one that arrived during
+        // the poll is seen by the select below.
+        poll_once().await;
+        polls += 1;
+        let mut sleep = pin!(tokio::time::sleep(interval));
+        tokio::select! {
+            biased;
+            _ = term.recv() => break Stop::Terminate,
+            _ = int.recv() => break Stop::Interrupt,
+            _ = &mut sleep => {}
+        }
+    };
+    crate::info!(logger, "WORKER_STOP", signal = stop.name(), polls = polls);
+    crate::flush_all();
+    logger.flush();
+    Some(stop)
+}
