@@ -73,12 +73,14 @@
 
 #[cfg(feature = "axum")]
 pub mod axum;
+mod diagnose;
 mod field;
 mod format;
 pub mod joblog;
 mod logger;
 mod panic;
 mod paths;
+mod reopen;
 mod service;
 mod sink;
 mod span;
@@ -86,10 +88,12 @@ mod subscriber;
 pub mod txid;
 pub mod worker;
 
+pub use diagnose::{diagnose, Diagnosis, LogFile, LoggerState, Ownership, Problem};
 pub use field::{FieldValue, Recorder, Value};
 pub use format::Format;
 pub use logger::{console_logger, file_logger, Logger, LoggerBuilder};
 pub use paths::{data_dir, log_root};
+pub use reopen::reopen_on_sighup;
 pub use service::FromContext;
 pub use sink::{Captured, Record};
 pub use tracing::Level;

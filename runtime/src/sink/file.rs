@@ -190,6 +190,20 @@ impl FileSink {
         }
     }
 
+    /// Whether the path no longer names the file this sink holds open
+    /// (moved by an external logrotate, or deleted). The sink follows on
+    /// its next batch; this is for reports.
+    pub(crate) fn is_stale(&self) -> bool {
+        let io = lock(&self.io);
+        let Output::File { file, .. } = &io.out else {
+            return false;
+        };
+        match (file.metadata(), fs::metadata(&self.path)) {
+            (Ok(ours), Ok(on_disk)) => ours.dev() != on_disk.dev() || ours.ino() != on_disk.ino(),
+            _ => true,
+        }
+    }
+
     pub(crate) fn has_pending(&self) -> bool {
         !lock(&self.buf).is_empty()
     }

@@ -13,9 +13,17 @@
 //! - `api-panic`: serve COUNT panicking requests through `ApiLayer` with a
 //!   logger in ROOT, then panic once outside any request;
 //! - `worker`: a poll loop whose first job logs COUNT steps 50 ms apart,
-//!   touching `{ROOT}/job-started` when it begins; stop it with SIGTERM.
+//!   touching `{ROOT}/job-started` when it begins; stop it with SIGTERM;
+//! - `sighup`: reopen on SIGHUP, log COUNT lines, touch `{ROOT}/ready`, wait
+//!   for `{ROOT}/go`, log COUNT more;
+//! - `shared`: with umask 0002 (the systemd units' `UMask=`), log COUNT
+//!   lines rotating at `CHILD_MAX_BYTES`, keeping 200 backups.
 
 use std::process::ExitCode;
+
+extern "C" {
+    fn umask(mask: u32) -> u32;
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -27,8 +35,24 @@ fn main() -> ExitCode {
         eprintln!("COUNT must be a number, got {count:?}");
         return ExitCode::from(2);
     };
+    if mode == "shared" {
+        // SAFETY: umask only swaps the process's file creation mask.
+        unsafe { umask(0o002) };
+    }
+    if mode == "sighup" {
+        if let Err(e) = logwire::reopen_on_sighup() {
+            eprintln!("cannot install the SIGHUP handler: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    let max_bytes = std::env::var("CHILD_MAX_BYTES").ok().and_then(|v| v.parse().ok());
     let log = match root.as_str() {
         _ if mode == "console" => logwire::console_logger("child"),
+        root if mode == "shared" => logwire::Logger::builder("child")
+            .root(root)
+            .max_bytes(max_bytes.unwrap_or(1_048_576))
+            .backups(200)
+            .build(),
         "env" => logwire::file_logger("child"),
         root => logwire::Logger::builder("child").root(root).build(),
     };
@@ -42,17 +66,33 @@ fn main() -> ExitCode {
         let _ = std::thread::spawn(|| panic!("outside any request")).join();
         return ExitCode::SUCCESS;
     }
+    let proc: u64 = std::env::var("CHILD_PROC")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     for seq in 0..count {
         logwire::info!(
             log,
             "LINE",
-            proc = 0,
+            proc = proc,
             seq = seq,
             pad = "0123456789abcdef0123456789abcdef0123456789"
         );
     }
+    if mode == "sighup" {
+        log.flush();
+        let dir = std::path::Path::new(root);
+        let _ = std::fs::write(dir.join("ready"), b"");
+        while !dir.join("go").exists() {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        for seq in count..2 * count {
+            logwire::info!(log, "LINE", proc = 0, seq = seq);
+        }
+        return ExitCode::SUCCESS;
+    }
     match mode.as_str() {
-        "return" | "fallback" | "console" => ExitCode::SUCCESS,
+        "return" | "fallback" | "console" | "shared" => ExitCode::SUCCESS,
         "panic" => panic!("child panics after {count} lines"),
         "exit" => std::process::exit(3),
         other => {
