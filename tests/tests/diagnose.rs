@@ -47,10 +47,7 @@ fn a_healthy_directory_has_no_problems() {
     let text = d.to_string();
     assert!(text.contains(&format!("directory: {}\n", root.display())), "{text}");
     assert!(text.contains("  exists: yes, directory: yes, writable: yes (a probe file was created and removed)\n"));
-    assert!(
-        text.contains(&format!("mode: 2770 (rwxrws---), setgid: yes\n")),
-        "{text}"
-    );
+    assert!(text.contains("mode: 2770 (rwxrws---), setgid: yes\n"), "{text}");
     assert!(text.contains("0660 (rw-rw----)  group-writable: yes\n"), "{text}");
     assert!(
         text.contains(&format!("  {}: writing\n", root.join("api.log").display())),
