@@ -1,0 +1,79 @@
+//! Everything handlers receive that is not a `#[service]`: the database
+//! handle, the config, and the current user from the bearer token.
+
+use std::convert::Infallible;
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use crate::config::AppConfig;
+use crate::db::Db;
+use crate::services::{AppError, AuthService, User};
+
+/// What the router holds.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: AppConfig,
+}
+
+impl FromRef<AppState> for Db {
+    fn from_ref(state: &AppState) -> Db {
+        state.db.clone()
+    }
+}
+
+impl FromRef<AppState> for AppConfig {
+    fn from_ref(state: &AppState) -> AppConfig {
+        state.config.clone()
+    }
+}
+
+/// The database handle as an extractor, so services can take `db: Db`.
+impl<S> FromRequestParts<S> for Db
+where
+    Db: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Infallible;
+
+    async fn from_request_parts(_: &mut Parts, state: &S) -> Result<Db, Infallible> {
+        Ok(Db::from_ref(state))
+    }
+}
+
+/// The user of the request's `Authorization: Bearer <session id>`; 401
+/// without a valid, unexpired session.
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub User);
+
+impl<S> FromRequestParts<S> for CurrentUser
+where
+    AuthService: FromRequestParts<S>,
+    S: Send + Sync,
+{
+    type Rejection = axum::response::Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<CurrentUser, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
+        let Some(token) = token else {
+            return Err(AppError::Unauthorized.into_response());
+        };
+        let auth = AuthService::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        auth.validate_session(&token)
+            .await
+            .map(CurrentUser)
+            .map_err(IntoResponse::into_response)
+    }
+}

@@ -1,0 +1,60 @@
+//! The HTTP API process: `api.log`, one ApiLayer, handlers that call
+//! services.
+
+mod dependencies;
+mod error;
+mod handlers;
+
+use axum::routing::{get, post};
+use axum::Router;
+use logwire::axum::ApiLayer;
+use logwire::Logger;
+
+pub use dependencies::AppState;
+
+use crate::config::AppConfig;
+use crate::db::Db;
+use crate::services::AuthService;
+
+/// The routes of §8 behind the ApiLayer.
+pub fn router(logger: Logger, state: AppState) -> Router {
+    Router::new()
+        .route("/api/health", get(handlers::health))
+        .route("/api/login", post(handlers::login))
+        .route("/api/builds", post(handlers::create_build).get(handlers::list_builds))
+        .route("/api/builds/{id}", get(handlers::get_build))
+        .route("/api/builds/{id}/log", get(handlers::build_log))
+        .route("/api/deployments", post(handlers::create_deployment))
+        .route("/api/deployments/{id}", get(handlers::get_deployment))
+        .layer(ApiLayer::new(logger))
+        .with_state(state)
+}
+
+/// Runs the API until SIGTERM or Ctrl-C.
+pub async fn run(config: AppConfig, db: Db) -> Result<(), String> {
+    let logger = logwire::file_logger("api");
+    let admin_password = std::env::var("PIPELINE_ADMIN_PASSWORD").unwrap_or_else(|_| "admin".to_owned());
+    let auth = AuthService::new(logger.clone(), db.clone(), config.clone());
+    logwire::txid::scope("startup", auth.ensure_admin(&admin_password))
+        .await
+        .map_err(|e| format!("cannot create the admin user: {e}"))?;
+    crate::setup::demo_project(&config.projects()).map_err(|e| format!("cannot create the demo project: {e}"))?;
+
+    let address = format!("127.0.0.1:{}", config.port);
+    let listener = tokio::net::TcpListener::bind(&address)
+        .await
+        .map_err(|e| format!("cannot listen on {address}: {e}"))?;
+    logwire::info!(
+        logger,
+        "SERVER_START",
+        address = address.as_str(),
+        pid = std::process::id()
+    );
+    let app = router(logger.clone(), AppState { db, config });
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(crate::shutdown_signal())
+        .await;
+    logwire::info!(logger, "SERVER_STOP");
+    logger.flush();
+    served.map_err(|e| format!("server failed: {e}"))
+}

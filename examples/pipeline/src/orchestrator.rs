@@ -1,0 +1,98 @@
+//! `cargo run -p pipeline` with no subcommand: the seed's start_services
+//! for local development. Starts the API and the worker as two child
+//! processes, logs to the console and `start_services.log`, and stops both
+//! on Ctrl-C or SIGTERM.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use logwire::Logger;
+use tokio::process::{Child, Command};
+use tokio::signal::unix::{signal, SignalKind};
+
+fn spawn(logger: &Logger, part: &str) -> Result<Child, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
+    let child = Command::new(exe)
+        .arg(part)
+        // The children resolve the same directories whatever their cwd.
+        .env("LOG_ROOT", logwire::log_root())
+        .env("DATA_DIR", logwire::data_dir())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot start the {part}: {e}"))?;
+    logwire::info!(logger, "SERVICE_STARTED", service = part, pid = child.id().unwrap_or(0));
+    Ok(child)
+}
+
+fn terminate(child: &Child) {
+    if let Some(pid) = child.id() {
+        // SAFETY: signalling our own child by its pid.
+        unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+    }
+}
+
+async fn stop(logger: &Logger, name: &str, child: &mut Child) {
+    terminate(child);
+    match tokio::time::timeout(Duration::from_secs(15), child.wait()).await {
+        Ok(Ok(status)) => logwire::info!(logger, "SERVICE_STOPPED", service = name, status = %status),
+        _ => {
+            logwire::warn!(
+                logger,
+                "SERVICE_KILLED",
+                service = name,
+                reason = "no exit 15 s after SIGTERM"
+            );
+            let _ = child.kill().await;
+        }
+    }
+}
+
+pub async fn run(port: u16) -> ExitCode {
+    let logger = Logger::builder("start_services").console(true).build();
+    let log_root = logwire::log_root();
+    let data_dir = logwire::data_dir();
+    logwire::info!(
+        logger,
+        "STARTING",
+        url = %format!("http://127.0.0.1:{port}"),
+        log_root = %log_root.display(),
+        data_dir = %data_dir.display(),
+    );
+    let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(t), Ok(i)) => (t, i),
+        (Err(e), _) | (_, Err(e)) => {
+            logwire::error!(logger, "SIGNALS_UNAVAILABLE", error = %e);
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut api = match spawn(&logger, "api") {
+        Ok(c) => c,
+        Err(e) => {
+            logwire::error!(logger, "START_FAILED", error = e.as_str());
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut worker = match spawn(&logger, "worker") {
+        Ok(c) => c,
+        Err(e) => {
+            logwire::error!(logger, "START_FAILED", error = e.as_str());
+            stop(&logger, "api", &mut api).await;
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = tokio::select! {
+        _ = term.recv() => { logwire::info!(logger, "STOPPING", signal = "SIGTERM"); ExitCode::SUCCESS }
+        _ = int.recv() => { logwire::info!(logger, "STOPPING", signal = "SIGINT"); ExitCode::SUCCESS }
+        status = api.wait() => {
+            logwire::error!(logger, "SERVICE_EXITED", service = "api", status = %status.map_or_else(|e| e.to_string(), |s| s.to_string()));
+            ExitCode::FAILURE
+        }
+        status = worker.wait() => {
+            logwire::error!(logger, "SERVICE_EXITED", service = "worker", status = %status.map_or_else(|e| e.to_string(), |s| s.to_string()));
+            ExitCode::FAILURE
+        }
+    };
+    tokio::join!(stop(&logger, "api", &mut api), stop(&logger, "worker", &mut worker));
+    logwire::info!(logger, "STOPPED");
+    code
+}

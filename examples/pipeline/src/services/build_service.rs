@@ -1,0 +1,163 @@
+//! Builds: queued by the API, run by the worker.
+
+use std::path::PathBuf;
+
+use logwire::Logger;
+use rusqlite::OptionalExtension;
+use serde::Serialize;
+
+use super::{AppError, User};
+use crate::config::AppConfig;
+use crate::db::{now, Db};
+
+/// A build as the API shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Build {
+    pub id: i64,
+    pub project: String,
+    pub status: String,
+    /// The transaction id of the request that queued it.
+    pub request_id: Option<String>,
+}
+
+fn build_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Build> {
+    Ok(Build {
+        id: r.get(0)?,
+        project: r.get(1)?,
+        status: r.get(2)?,
+        request_id: r.get(3)?,
+    })
+}
+
+#[logwire::service]
+pub struct BuildService {
+    logger: Logger,
+    db: Db,
+    #[inject(from_ref)]
+    config: AppConfig,
+}
+
+#[logwire::service]
+impl BuildService {
+    /// The folder of a project that has a `build.sh`; names are plain
+    /// words, so no request can point outside `{DATA_DIR}/projects`.
+    pub fn project_dir(&self, project: &str) -> Result<PathBuf, AppError> {
+        let plain = !project.is_empty()
+            && project.len() <= 64
+            && project
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        let dir = self.config.projects().join(project);
+        if plain && dir.join("build.sh").is_file() {
+            Ok(dir)
+        } else {
+            Err(AppError::NotFound(format!("project {project:?}")))
+        }
+    }
+
+    /// Queues a build of `project` for `user`, remembering the request
+    /// that asked.
+    pub async fn queue(&self, project: &str, user: &User) -> Result<Build, AppError> {
+        self.project_dir(project)?;
+        let request_id = logwire::txid::current();
+        let (name, origin) = (project.to_owned(), request_id.clone());
+        let id = self
+            .db
+            .call(move |c| {
+                c.execute(
+                    "INSERT INTO builds (project, status, request_id, created_at) VALUES (?1, 'queued', ?2, ?3)",
+                    rusqlite::params![name, origin, now()],
+                )?;
+                Ok(c.last_insert_rowid())
+            })
+            .await?;
+        logwire::info!(
+            self.logger,
+            "BUILD_QUEUED",
+            build_id = id,
+            project = project,
+            user = user.username.as_str(),
+            user_id = user.id
+        );
+        Ok(Build {
+            id,
+            project: project.to_owned(),
+            status: "queued".to_owned(),
+            request_id,
+        })
+    }
+
+    /// Every build, newest first.
+    pub async fn list(&self) -> Result<Vec<Build>, AppError> {
+        Ok(self
+            .db
+            .call(|c| {
+                let mut stmt = c.prepare("SELECT id, project, status, request_id FROM builds ORDER BY id DESC")?;
+                let rows = stmt.query_map([], build_row)?;
+                rows.collect()
+            })
+            .await?)
+    }
+
+    /// One build.
+    pub async fn get(&self, id: i64) -> Result<Build, AppError> {
+        self.db
+            .call(move |c| {
+                c.query_row(
+                    "SELECT id, project, status, request_id FROM builds WHERE id = ?1",
+                    [id],
+                    build_row,
+                )
+                .optional()
+            })
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("build {id}")))
+    }
+
+    /// The build's own log file, as text.
+    pub async fn log_text(&self, id: i64) -> Result<String, AppError> {
+        self.get(id).await?;
+        match std::fs::read_to_string(self.config.build_log(id)) {
+            Ok(text) => Ok(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+            Err(e) => Err(AppError::Internal(format!("reading the log of build {id}: {e}"))),
+        }
+    }
+
+    /// Takes the oldest queued build for this worker, marking it running.
+    pub async fn claim_next(&self) -> Result<Option<Build>, AppError> {
+        Ok(self
+            .db
+            .call(|c| {
+                c.query_row(
+                    "UPDATE builds SET status = 'running'
+                     WHERE id = (SELECT id FROM builds WHERE status = 'queued' ORDER BY id LIMIT 1)
+                     RETURNING id, project, status, request_id",
+                    [],
+                    build_row,
+                )
+                .optional()
+            })
+            .await?)
+    }
+
+    /// Records how a build ended.
+    pub async fn finish(&self, id: i64, success: bool) -> Result<(), AppError> {
+        let status = if success { "success" } else { "failed" };
+        self.db
+            .call(move |c| {
+                c.execute(
+                    "UPDATE builds SET status = ?1 WHERE id = ?2",
+                    rusqlite::params![status, id],
+                )
+            })
+            .await?;
+        logwire::info!(self.logger, "BUILD_FINISHED", build_id = id, status = status);
+        Ok(())
+    }
+
+    /// Where the build's output goes.
+    pub fn log_path(&self, id: i64) -> PathBuf {
+        self.config.build_log(id)
+    }
+}

@@ -1,0 +1,126 @@
+//! Deployments of successful builds.
+
+use logwire::Logger;
+use rusqlite::OptionalExtension;
+use serde::Serialize;
+
+use super::{AppError, BuildService, User};
+use crate::db::{now, Db};
+
+/// A deployment as the API shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Deployment {
+    pub id: i64,
+    pub build_id: i64,
+    pub status: String,
+    pub request_id: Option<String>,
+}
+
+fn deployment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Deployment> {
+    Ok(Deployment {
+        id: r.get(0)?,
+        build_id: r.get(1)?,
+        status: r.get(2)?,
+        request_id: r.get(3)?,
+    })
+}
+
+#[logwire::service]
+pub struct DeploymentService {
+    logger: Logger,
+    db: Db,
+    builds: BuildService,
+}
+
+#[logwire::service]
+impl DeploymentService {
+    /// Queues a deployment of a successful build for `user`.
+    pub async fn create(&self, build_id: i64, user: &User) -> Result<Deployment, AppError> {
+        let build = self.builds.get(build_id).await?;
+        if build.status != "success" {
+            return Err(AppError::Conflict(format!(
+                "build {build_id} is {}; only a successful build can be deployed",
+                build.status
+            )));
+        }
+        let request_id = logwire::txid::current();
+        let origin = request_id.clone();
+        let id = self
+            .db
+            .call(move |c| {
+                c.execute(
+                    "INSERT INTO deployments (build_id, status, request_id, created_at) VALUES (?1, 'queued', ?2, ?3)",
+                    rusqlite::params![build_id, origin, now()],
+                )?;
+                Ok(c.last_insert_rowid())
+            })
+            .await?;
+        logwire::info!(
+            self.logger,
+            "DEPLOYMENT_QUEUED",
+            deployment_id = id,
+            build_id = build_id,
+            user = user.username.as_str(),
+            user_id = user.id
+        );
+        Ok(Deployment {
+            id,
+            build_id,
+            status: "queued".to_owned(),
+            request_id,
+        })
+    }
+
+    /// One deployment.
+    pub async fn get(&self, id: i64) -> Result<Deployment, AppError> {
+        self.db
+            .call(move |c| {
+                c.query_row(
+                    "SELECT id, build_id, status, request_id FROM deployments WHERE id = ?1",
+                    [id],
+                    deployment_row,
+                )
+                .optional()
+            })
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("deployment {id}")))
+    }
+
+    /// Takes the oldest queued deployment, marking it running.
+    pub async fn claim_next(&self) -> Result<Option<Deployment>, AppError> {
+        Ok(self
+            .db
+            .call(|c| {
+                c.query_row(
+                    "UPDATE deployments SET status = 'running'
+                     WHERE id = (SELECT id FROM deployments WHERE status = 'queued' ORDER BY id LIMIT 1)
+                     RETURNING id, build_id, status, request_id",
+                    [],
+                    deployment_row,
+                )
+                .optional()
+            })
+            .await?)
+    }
+
+    /// Records how a deployment ended.
+    pub async fn finish(&self, id: i64, success: bool) -> Result<(), AppError> {
+        let status = if success { "success" } else { "failed" };
+        self.db
+            .call(move |c| {
+                c.execute(
+                    "UPDATE deployments SET status = ?1 WHERE id = ?2",
+                    rusqlite::params![status, id],
+                )
+            })
+            .await?;
+        logwire::info!(self.logger, "DEPLOYMENT_FINISHED", deployment_id = id, status = status);
+        Ok(())
+    }
+
+    /// The project folder of the deployed build.
+    pub async fn project_of(&self, build_id: i64) -> Result<std::path::PathBuf, AppError> {
+        let build = self.builds.get(build_id).await?;
+        self.builds.project_dir(&build.project)
+    }
+}

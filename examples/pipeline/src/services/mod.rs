@@ -1,0 +1,43 @@
+//! The business logic. Every service takes `logger: Logger` first and never
+//! builds a logger; the API's extractors and the worker's context build
+//! them (`#[logwire::service]` generates both).
+
+mod auth_service;
+mod build_service;
+mod deployment_service;
+
+pub use auth_service::{AuthService, User};
+pub use build_service::{Build, BuildService};
+pub use deployment_service::{Deployment, DeploymentService};
+
+use std::fmt;
+
+/// Errors of the services, answered by the API as 4xx/5xx.
+#[derive(Debug)]
+pub enum AppError {
+    /// Missing, wrong or expired credentials.
+    Unauthorized,
+    /// No such thing (the message says which).
+    NotFound(String),
+    /// The request cannot be done in the current state.
+    Conflict(String),
+    /// Something on our side failed; the text goes to the log only.
+    Internal(String),
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppError::Unauthorized => f.write_str("unauthorized"),
+            AppError::NotFound(what) => write!(f, "{what} not found"),
+            AppError::Conflict(why) => f.write_str(why),
+            AppError::Internal(detail) => write!(f, "internal error: {detail}"),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for AppError {
+    fn from(e: rusqlite::Error) -> Self {
+        AppError::Internal(format!("database: {e}"))
+    }
+}

@@ -1,0 +1,311 @@
+//! The app as a newcomer runs it: real processes, a random free port,
+//! temporary LOG_ROOT and DATA_DIR, a real HTTP client.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use logwire_tests::{line_regex, parse_line};
+
+const ADMIN_PASSWORD: &str = "s3cret-Admin-pw-7731";
+
+struct App {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+    logs: PathBuf,
+    data: PathBuf,
+}
+
+impl App {
+    fn start() -> App {
+        let dir = tempfile::tempdir().unwrap();
+        let (logs, data) = (dir.path().join("logs"), dir.path().join("data"));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_pipeline"))
+            .env("LOG_ROOT", &logs)
+            .env("DATA_DIR", &data)
+            .env("PORT", port.to_string())
+            .env("PIPELINE_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let app = App {
+            child,
+            port,
+            _dir: dir,
+            logs,
+            data,
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = std::panic::catch_unwind(|| app.call("GET", "/api/health", None, None)) {
+                if r.status == 200 {
+                    break;
+                }
+            }
+            assert!(Instant::now() < deadline, "the API did not come up");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        app
+    }
+
+    fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> Response {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut request = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+        if let Some(t) = token {
+            request.push_str(&format!("Authorization: Bearer {t}\r\n"));
+        }
+        let body = body.unwrap_or("");
+        if !body.is_empty() {
+            request.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
+        request.push_str("\r\n");
+        request.push_str(body);
+        stream.write_all(request.as_bytes()).expect("send");
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).expect("read");
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").expect("a response head");
+        let mut lines = head.lines();
+        let status = lines.next().unwrap()[9..12].parse().unwrap();
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        Response {
+            status,
+            headers,
+            body: body.to_owned(),
+        }
+    }
+
+    fn json(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, serde_json::Value) {
+        let r = self.call(method, path, token, body);
+        (
+            r.status,
+            serde_json::from_str(&r.body).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    fn wait_for_status(&self, path: &str, token: &str, want: &str) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (status, v) = self.json("GET", path, Some(token), None);
+            assert_eq!(status, 200);
+            if v["status"] == want {
+                return v;
+            }
+            assert_ne!(v["status"], "failed", "{path} failed");
+            assert!(Instant::now() < deadline, "{path} never reached {want}: {v}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// SIGTERM, as systemd or Ctrl-C would; returns the exit code.
+    fn stop(&mut self) -> Option<i32> {
+        // SAFETY: signalling our own child.
+        unsafe { kill(self.child.id() as i32, 15) };
+        self.child.wait().unwrap().code()
+    }
+}
+
+extern "C" {
+    fn kill(pid: i32, sig: i32) -> i32;
+}
+
+struct Response {
+    status: u16,
+    headers: HashMap<String, String>,
+    body: String,
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_build_is_followed_from_the_request_to_the_job() {
+    let mut app = App::start();
+
+    // Logging in.
+    let (status, _) = app.json(
+        "POST",
+        "/api/login",
+        None,
+        Some(r#"{"username":"admin","password":"wrong"}"#),
+    );
+    assert_eq!(status, 401);
+    let (status, v) = app.json(
+        "POST",
+        "/api/login",
+        None,
+        Some(&format!(r#"{{"username":"admin","password":"{ADMIN_PASSWORD}"}}"#)),
+    );
+    assert_eq!(status, 200);
+    let token = v["session_id"].as_str().unwrap().to_owned();
+    assert!(token.len() >= 32, "128+ random bits");
+
+    // Bad input: a clear 4xx, never a 500.
+    let build = Some(r#"{"project":"demo"}"#);
+    assert_eq!(app.call("POST", "/api/builds", None, build).status, 401);
+    assert_eq!(
+        app.call("POST", "/api/builds", Some("not-a-session"), build).status,
+        401
+    );
+    assert_eq!(app.call("GET", "/api/builds", None, None).status, 401);
+    let malformed = app
+        .call("POST", "/api/builds", Some(&token), Some(r#"{"project": "#))
+        .status;
+    assert!(malformed == 400 || malformed == 422, "malformed JSON: {malformed}");
+    assert_eq!(
+        app.call("POST", "/api/builds", Some(&token), Some(r#"{"projet":"demo"}"#))
+            .status,
+        422
+    );
+    assert_eq!(
+        app.call("POST", "/api/builds", Some(&token), Some(r#"{"project":"nope"}"#))
+            .status,
+        404
+    );
+    assert_eq!(
+        app.call("POST", "/api/builds", Some(&token), Some(r#"{"project":"../demo"}"#))
+            .status,
+        404
+    );
+    assert_eq!(app.call("GET", "/api/builds/9999", Some(&token), None).status, 404);
+    assert_eq!(app.call("GET", "/api/builds/abc", Some(&token), None).status, 400);
+    assert_eq!(
+        app.call("POST", "/api/deployments", Some(&token), Some(r#"{"build_id":9999}"#))
+            .status,
+        404
+    );
+    assert_eq!(app.call("GET", "/api/deployments/9999", Some(&token), None).status, 404);
+
+    // Queue a build and follow it.
+    let queued = app.call("POST", "/api/builds", Some(&token), build);
+    assert_eq!(queued.status, 201);
+    let request_id = queued.headers["x-request-id"].clone();
+    let v: serde_json::Value = serde_json::from_str(&queued.body).unwrap();
+    assert_eq!(v["status"], "queued");
+    let id = v["id"].as_i64().unwrap();
+    let done = app.wait_for_status(&format!("/api/builds/{id}"), &token, "success");
+    assert_eq!(done["project"], "demo");
+    assert_eq!(done["request_id"], request_id.as_str());
+    let (status, list) = app.json("GET", "/api/builds", Some(&token), None);
+    assert_eq!(status, 200);
+    assert_eq!(list[0]["id"], id);
+    let log = app.call("GET", &format!("/api/builds/{id}/log"), Some(&token), None);
+    assert_eq!(log.status, 200);
+    assert!(log.body.contains("[stdout] compiling demo"), "{}", log.body);
+    assert!(log.body.contains("[stderr] warning: demo has no tests"), "{}", log.body);
+    assert!(
+        log.body.contains("=== Running build: exit code 0 after "),
+        "{}",
+        log.body
+    );
+
+    // Deploy it.
+    let (status, d) = app.json(
+        "POST",
+        "/api/deployments",
+        Some(&token),
+        Some(&format!(r#"{{"build_id":{id}}}"#)),
+    );
+    assert_eq!(status, 201);
+    let deployment = d["id"].as_i64().unwrap();
+    app.wait_for_status(&format!("/api/deployments/{deployment}"), &token, "success");
+
+    assert_eq!(app.stop(), Some(0));
+
+    // The request and the job, linked by the request's id.
+    let api = std::fs::read_to_string(app.logs.join("api.log")).unwrap();
+    let worker = std::fs::read_to_string(app.logs.join("worker.log")).unwrap();
+    let start = std::fs::read_to_string(app.logs.join("start_services.log")).unwrap();
+    let tagged: Vec<_> = api
+        .lines()
+        .map(|l| parse_line(l).unwrap())
+        .filter(|p| p.txid.as_deref() == Some(request_id.as_str()))
+        .collect();
+    let messages: Vec<&str> = tagged.iter().map(|p| p.message.as_str()).collect();
+    assert_eq!(messages, ["REQUEST_START", "BUILD_QUEUED", "REQUEST_END"]);
+    assert_eq!(tagged[0].field("path"), Some("/api/builds"));
+    assert_eq!(tagged[2].field("status_code"), Some("201"));
+    let job: Vec<_> = worker
+        .lines()
+        .map(|l| parse_line(l).unwrap())
+        .filter(|p| p.txid.as_deref() == Some(format!("build-{id}").as_str()))
+        .collect();
+    assert_eq!(job[0].message, "JOB_START");
+    assert_eq!(job[0].field("origin"), Some(request_id.as_str()));
+    assert_eq!(job.last().unwrap().message, "JOB_END");
+    assert_eq!(job.last().unwrap().field("status"), Some("ok"));
+    assert!(worker.contains(&format!("[deploy-{deployment}] ")));
+    assert!(worker.lines().any(|l| l.contains("WORKER_STOP | signal=SIGTERM")));
+    assert!(start.lines().any(|l| l.contains("SERVICE_STOPPED | service=api")));
+
+    // Every line of every log follows the format.
+    for (name, text) in [
+        ("api.log", &api),
+        ("worker.log", &worker),
+        ("start_services.log", &start),
+    ] {
+        for line in text.lines() {
+            assert!(line_regex().is_match(line), "{name}: {line}");
+            parse_line(line).unwrap_or_else(|e| panic!("{name}: {e}: {line}"));
+        }
+    }
+
+    // The password is nowhere on disk.
+    for file in files_under(&app.logs).into_iter().chain(files_under(&app.data)) {
+        let bytes = std::fs::read(&file).unwrap();
+        let found = bytes
+            .windows(ADMIN_PASSWORD.len())
+            .any(|w| w == ADMIN_PASSWORD.as_bytes());
+        assert!(!found, "the admin password is in {}", file.display());
+    }
+}
+
+#[test]
+fn diagnose_reports_and_exits_by_its_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("logs");
+    std::fs::create_dir(&good).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&good, std::fs::Permissions::from_mode(0o2770)).unwrap();
+    let run = |root: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_pipeline"))
+            .arg("diagnose")
+            .env("LOG_ROOT", root)
+            .output()
+            .unwrap()
+    };
+    let ok = run(&good);
+    let text = String::from_utf8_lossy(&ok.stdout);
+    assert_eq!(ok.status.code(), Some(0), "{text}");
+    assert!(text.contains(&format!("LOG_ROOT: {}", good.display())));
+    assert!(text.ends_with("problems: none\n"), "{text}");
+    let bad = run(Path::new("/dev/null/logs"));
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stdout).contains("cannot be created: /dev/null is not a directory"));
+}
