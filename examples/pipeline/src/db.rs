@@ -96,6 +96,53 @@ impl Db {
     }
 }
 
+/// A table of queued work: builds and deployments are claimed and
+/// finished alike. The names are fixed here, never taken from input.
+#[derive(Debug, Clone, Copy)]
+pub enum WorkTable {
+    Builds,
+    Deployments,
+}
+
+impl WorkTable {
+    fn name(self) -> &'static str {
+        match self {
+            WorkTable::Builds => "builds",
+            WorkTable::Deployments => "deployments",
+        }
+    }
+}
+
+impl Db {
+    /// Marks the oldest queued row of `table` running and returns it read
+    /// by `row` from `columns`; one statement, so two workers never take
+    /// the same row.
+    pub async fn claim_next<T: Send + 'static>(
+        &self,
+        table: WorkTable,
+        columns: &'static str,
+        row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> DbResult<Option<T>> {
+        use rusqlite::OptionalExtension;
+        let t = table.name();
+        let sql = format!(
+            "UPDATE {t} SET status = 'running'
+             WHERE id = (SELECT id FROM {t} WHERE status = 'queued' ORDER BY id LIMIT 1)
+             RETURNING {columns}"
+        );
+        self.call(move |c| c.query_row(&sql, [], row).optional()).await
+    }
+
+    /// Records how a row of `table` ended: `success` or `failed`.
+    pub async fn finish(&self, table: WorkTable, id: i64, success: bool) -> DbResult<&'static str> {
+        let status = if success { "success" } else { "failed" };
+        let sql = format!("UPDATE {} SET status = ?1 WHERE id = ?2", table.name());
+        self.call(move |c| c.execute(&sql, rusqlite::params![status, id]))
+            .await?;
+        Ok(status)
+    }
+}
+
 /// Seconds since the epoch.
 pub fn now() -> i64 {
     std::time::SystemTime::now()

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{AppError, User};
 use crate::config::AppConfig;
-use crate::db::{now, Db};
+use crate::db::{now, Db, WorkTable};
 
 /// A build as the API shows it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -19,6 +19,8 @@ pub struct Build {
     /// The transaction id of the request that queued it.
     pub request_id: Option<String>,
 }
+
+const COLUMNS: &str = "id, project, status, request_id";
 
 fn build_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Build> {
     Ok(Build {
@@ -92,7 +94,7 @@ impl BuildService {
         Ok(self
             .db
             .call(|c| {
-                let mut stmt = c.prepare("SELECT id, project, status, request_id FROM builds ORDER BY id DESC")?;
+                let mut stmt = c.prepare(&format!("SELECT {COLUMNS} FROM builds ORDER BY id DESC"))?;
                 let rows = stmt.query_map([], build_row)?;
                 rows.collect()
             })
@@ -126,32 +128,12 @@ impl BuildService {
 
     /// Takes the oldest queued build for this worker, marking it running.
     pub async fn claim_next(&self) -> Result<Option<Build>, AppError> {
-        Ok(self
-            .db
-            .call(|c| {
-                c.query_row(
-                    "UPDATE builds SET status = 'running'
-                     WHERE id = (SELECT id FROM builds WHERE status = 'queued' ORDER BY id LIMIT 1)
-                     RETURNING id, project, status, request_id",
-                    [],
-                    build_row,
-                )
-                .optional()
-            })
-            .await?)
+        Ok(self.db.claim_next(WorkTable::Builds, COLUMNS, build_row).await?)
     }
 
     /// Records how a build ended.
     pub async fn finish(&self, id: i64, success: bool) -> Result<(), AppError> {
-        let status = if success { "success" } else { "failed" };
-        self.db
-            .call(move |c| {
-                c.execute(
-                    "UPDATE builds SET status = ?1 WHERE id = ?2",
-                    rusqlite::params![status, id],
-                )
-            })
-            .await?;
+        let status = self.db.finish(WorkTable::Builds, id, success).await?;
         logwire::info!(self.logger, "BUILD_FINISHED", build_id = id, status = status);
         Ok(())
     }

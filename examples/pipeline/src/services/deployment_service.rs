@@ -5,7 +5,7 @@ use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 use super::{AppError, BuildService, User};
-use crate::db::{now, Db};
+use crate::db::{now, Db, WorkTable};
 
 /// A deployment as the API shows it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -15,6 +15,8 @@ pub struct Deployment {
     pub status: String,
     pub request_id: Option<String>,
 }
+
+const COLUMNS: &str = "id, build_id, status, request_id";
 
 fn deployment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Deployment> {
     Ok(Deployment {
@@ -76,7 +78,7 @@ impl DeploymentService {
         self.db
             .call(move |c| {
                 c.query_row(
-                    "SELECT id, build_id, status, request_id FROM deployments WHERE id = ?1",
+                    &format!("SELECT {COLUMNS} FROM deployments WHERE id = ?1"),
                     [id],
                     deployment_row,
                 )
@@ -90,30 +92,13 @@ impl DeploymentService {
     pub async fn claim_next(&self) -> Result<Option<Deployment>, AppError> {
         Ok(self
             .db
-            .call(|c| {
-                c.query_row(
-                    "UPDATE deployments SET status = 'running'
-                     WHERE id = (SELECT id FROM deployments WHERE status = 'queued' ORDER BY id LIMIT 1)
-                     RETURNING id, build_id, status, request_id",
-                    [],
-                    deployment_row,
-                )
-                .optional()
-            })
+            .claim_next(WorkTable::Deployments, COLUMNS, deployment_row)
             .await?)
     }
 
     /// Records how a deployment ended.
     pub async fn finish(&self, id: i64, success: bool) -> Result<(), AppError> {
-        let status = if success { "success" } else { "failed" };
-        self.db
-            .call(move |c| {
-                c.execute(
-                    "UPDATE deployments SET status = ?1 WHERE id = ?2",
-                    rusqlite::params![status, id],
-                )
-            })
-            .await?;
+        let status = self.db.finish(WorkTable::Deployments, id, success).await?;
         logwire::info!(self.logger, "DEPLOYMENT_FINISHED", deployment_id = id, status = status);
         Ok(())
     }
