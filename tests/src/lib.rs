@@ -3,6 +3,10 @@
 //! line reads back to what was logged) and a checker that counts lost,
 //! duplicated and torn lines across the files of a multi-process run.
 
+// The README's example compiles as a doctest of this crate.
+#[doc = include_str!("../../README.md")]
+mod readme {}
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
