@@ -74,10 +74,7 @@ pub fn scope_sync<R>(id: impl Into<String>, f: impl FnOnce() -> R) -> R {
 
 /// Runs `fut` with `id` as the transaction id, across every `.await`.
 pub fn scope<F: Future>(id: impl Into<String>, fut: F) -> Scoped<F> {
-    Scoped {
-        id: Some(Arc::from(id.into())),
-        fut,
-    }
+    scope_shared(Arc::from(id.into()), fut)
 }
 
 /// [`scope`] for an id that is already shared.
