@@ -397,6 +397,10 @@ impl LoggerBuilder {
 
     /// Builds the logger. Never fails; see [`file_logger`] for what happens
     /// when the file cannot be opened.
+    ///
+    /// Loggers of one process that write the same file share it: the file
+    /// options (`max_bytes`, `backups`) of the first one built are the
+    /// file's; level, format and console are each logger's own.
     pub fn build(self) -> Logger {
         let mut sinks = Vec::new();
         if self.file {

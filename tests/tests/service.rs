@@ -177,6 +177,7 @@ fn an_error_without_display_is_written_with_debug() {
 async fn async_methods_write_one_line_too() {
     let (svc, cap) = service();
     assert_eq!(svc.list(3, "ann".into()).await, vec![0, 1, 2]);
+    assert_eq!(cap.records()[0].span.as_deref(), Some("BuildService::list"));
     assert_eq!(
         masked(&cap),
         ["api - DEBUG - METHOD_END | method=BuildService::list limit=3 owner=ann elapsed_ms=E"]
@@ -302,6 +303,7 @@ fn lines_inside_a_method_carry_its_name_as_span() {
     assert_eq!(records[0].message, "INSIDE");
     assert_eq!(records[0].span.as_deref(), Some("BuildService::nested_inner"));
     assert_eq!(records[1].message, "METHOD_END");
+    assert_eq!(records[1].span.as_deref(), Some("BuildService::nested_inner"));
 }
 
 #[test]

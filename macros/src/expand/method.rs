@@ -182,6 +182,9 @@ fn wrap(imp: &Impl<'_>, m: &Method<'_>) -> ImplItemFn {
         #[allow(clippy::let_unit_value)]
         let __logwire_ret = #call_body;
         if let ::core::option::Option::Some((__logwire_call, __logwire_args)) = __logwire_state {
+            // The line, too, is logged inside the method. (A guard kept from
+            // the body would cost the disabled path its optimizations.)
+            let __logwire_guard = #private::MethodGuard::enter(#name);
             #[allow(unused_imports)]
             use #private::{OutcomeDebug as _, OutcomeDisplay as _, OutcomeOther as _};
             let __logwire_error = (&&#private::Wrap(&__logwire_ret)).__logwire_outcome();
