@@ -33,6 +33,19 @@
 //! assert!(captured.lines()[0].ends_with(" - api - INFO - BUILD_QUEUED | project=demo id=42"));
 //! ```
 //!
+//! # Where things are
+//!
+//! - [`Logger`], [`file_logger`], [`console_logger`], [`Logger::capture`]
+//!   and the event macros [`info!`] & co.: writing lines;
+//! - [`service`] and [`Injectable`]: services that receive their logger,
+//!   checked by the compiler, with per-method `METHOD_END` lines;
+//! - [`txid`]: transaction ids across `.await`s and threads;
+//! - `logwire::axum` (default feature `axum`): the API layer, `ErrorDetail`,
+//!   `ApiError`, and the logger as an extractor;
+//! - [`worker`]: `run_job` and `poll_loop` for worker processes;
+//!   [`joblog`]: a job's own log file with its scripts' output;
+//! - [`diagnose`] and [`reopen_on_sighup`]: operations.
+//!
 //! # The line format
 //!
 //! ```text
