@@ -28,8 +28,8 @@ pub(crate) const BATCH_BYTES: usize = 64 * 1024;
 
 /// Past this many waiting bytes the logging thread writes them itself:
 /// backpressure instead of unbounded memory or lost lines. Below it, the
-/// logging thread never touches the file, so a rotation (a rename chain)
-/// never stalls a request.
+/// logging thread does no file I/O and never waits for a rotation (a rename
+/// chain) in progress.
 pub(crate) const HIGH_WATER_BYTES: usize = 256 * 1024;
 
 /// Keep every backup: `api.log.1` … as many as rotation produces.
