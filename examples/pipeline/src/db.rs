@@ -51,20 +51,35 @@ pub type DbResult<T> = Result<T, rusqlite::Error>;
 
 impl Db {
     /// Opens (creating if needed) and migrates the database.
+    ///
+    /// The API and the worker start together and may both find a new
+    /// file: setting WAL mode and migrating then meet SQLite's lock, which
+    /// `busy_timeout` does not cover for the journal-mode switch, so busy
+    /// errors are retried for up to 10 s.
     pub fn open(path: &Path) -> Result<Db, String> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
-        let conn = Connection::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-        conn.busy_timeout(Duration::from_secs(5)).map_err(|e| e.to_string())?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match Db::try_open(path) {
+                Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                r => return r.map_err(|e| format!("cannot open {}: {e}", path.display())),
+            }
+        }
+    }
+
+    fn try_open(path: &Path) -> DbResult<Db> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
         // The API and the worker are two processes on one file.
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
-            .map_err(|e| e.to_string())?;
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")?;
         let db = Db {
             conn: Arc::new(Mutex::new(conn)),
         };
-        db.migrate()
-            .map_err(|e| format!("cannot migrate {}: {e}", path.display()))?;
+        db.migrate()?;
         Ok(db)
     }
 
@@ -143,9 +158,65 @@ impl Db {
     }
 }
 
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 /// Seconds since the epoch.
 pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A child of the test below: waits for the start signal, opens.
+    #[test]
+    #[ignore = "a child process of simultaneous_first_opens_all_succeed, not a test by itself"]
+    fn open_as_child() {
+        let path = std::path::PathBuf::from(std::env::var("DB_PATH").expect("set by the parent test"));
+        let go = path.with_file_name("go");
+        while !go.exists() {
+            std::thread::sleep(Duration::from_micros(100));
+        }
+        if let Err(e) = Db::open(&path) {
+            panic!("{e}");
+        }
+    }
+
+    #[test]
+    fn simultaneous_first_opens_all_succeed() {
+        // Processes, as the API and the worker are: SQLite's locks between
+        // connections of one process do not show the race.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pipeline.db");
+        let children: Vec<_> = (0..8)
+            .map(|_| {
+                std::process::Command::new(std::env::current_exe().unwrap())
+                    .args(["--exact", "db::tests::open_as_child", "--ignored", "--test-threads=1"])
+                    .env("DB_PATH", &path)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(300));
+        std::fs::write(dir.path().join("go"), b"").unwrap();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+        let conn = Connection::open(&path).unwrap();
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+    }
 }
