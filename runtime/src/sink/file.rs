@@ -332,9 +332,6 @@ impl FileSink {
             };
             for i in (1..top).rev() {
                 ignore_missing(fs::rename(self.backup(i), self.backup(i + 1)))?;
-                // On a busy core, let request threads run between renames:
-                // the chain then stalls nobody for more than one rename.
-                std::thread::yield_now();
             }
             ignore_missing(fs::rename(&self.path, self.backup(1)))?;
         }
