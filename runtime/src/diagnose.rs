@@ -204,10 +204,8 @@ impl Diagnosis {
     fn find_problems(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
         let dir = self.directory.display();
-        let (user, group) = match &self.ownership {
-            Some(o) => (self.running_as.clone(), o.group.clone()),
-            None => (self.running_as.clone(), "GROUP".to_owned()),
-        };
+        let user = &self.running_as;
+        let group = self.ownership.as_ref().map_or("GROUP", |o| o.group.as_str());
         if !self.exists {
             if let Err(e) = creatable(&self.directory) {
                 problems.push(Problem {

@@ -228,6 +228,12 @@ pub fn flush_all() {
     sink::flusher::flush_all();
 }
 
+/// Milliseconds since `start` with microsecond precision (`0.042`, never
+/// `0.041999999`), as `elapsed_ms` and `duration_ms` fields write them.
+pub(crate) fn elapsed_ms(start: std::time::Instant) -> f64 {
+    start.elapsed().as_micros() as f64 / 1000.0
+}
+
 #[doc(hidden)]
 pub mod __private {
     pub use crate::field::{DebugValue, DisplayValue, FieldValue, Value};

@@ -109,9 +109,7 @@ impl MethodCall {
 
     /// Writes `METHOD_END`, or `METHOD_ERROR` when `error` is set.
     pub fn finish(self, method: &'static str, args: &[(&'static str, &dyn FieldValue)], error: Option<ErrorText<'_>>) {
-        let micros = self.start.elapsed().as_micros();
-        // Milliseconds with microsecond precision: 0.042, never 0.041999999.
-        let elapsed_ms = micros as f64 / 1000.0;
+        let elapsed_ms = crate::elapsed_ms(self.start);
         let (level, message) = match error {
             Some(_) => (Level::WARN, "METHOD_ERROR"),
             None => (self.level, "METHOD_END"),

@@ -186,7 +186,7 @@ impl<'a> Job<'a> {
                 Err(JobFailure::Error(_)) => "error",
                 Err(JobFailure::Panic { .. }) => "panic",
             };
-            let duration_ms = started.elapsed().as_micros() as f64 / 1000.0;
+            let duration_ms = crate::elapsed_ms(started);
             crate::info!(logger, "JOB_END", status = status, duration_ms = duration_ms);
             outcome
         };

@@ -166,7 +166,7 @@ where
             if let Ok(value) = HeaderValue::from_str(&id) {
                 response.headers_mut().insert(X_REQUEST_ID.clone(), value);
             }
-            let duration_ms = start.elapsed().as_micros() as f64 / 1000.0;
+            let duration_ms = crate::elapsed_ms(start);
             crate::info!(
                 logger,
                 "REQUEST_END",

@@ -198,10 +198,7 @@ impl FileSink {
         let Output::File { file, .. } = &io.out else {
             return false;
         };
-        match (file.metadata(), fs::metadata(&self.path)) {
-            (Ok(ours), Ok(on_disk)) => ours.dev() != on_disk.dev() || ours.ino() != on_disk.ino(),
-            _ => true,
-        }
+        !matches!(names_file(&self.path, file), Ok(true))
     }
 
     pub(crate) fn has_pending(&self) -> bool {
@@ -290,13 +287,7 @@ impl FileSink {
         let Output::File { file, .. } = &st.out else {
             return Ok(());
         };
-        let ours = file.metadata()?;
-        let same = match fs::metadata(&self.path) {
-            Ok(m) => m.dev() == ours.dev() && m.ino() == ours.ino(),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
-            Err(e) => return Err(e),
-        };
-        if !same {
+        if !names_file(&self.path, file)? {
             self.reopen_file(st)?;
         }
         Ok(())
@@ -342,6 +333,17 @@ impl FileSink {
         let mut name = self.path.clone().into_os_string();
         name.push(format!(".{i}"));
         PathBuf::from(name)
+    }
+}
+
+/// Whether `path` still names the file `file` holds open (same device and
+/// inode); a missing path is `false`.
+fn names_file(path: &Path, file: &File) -> io::Result<bool> {
+    let ours = file.metadata()?;
+    match fs::metadata(path) {
+        Ok(m) => Ok(m.dev() == ours.dev() && m.ino() == ours.ino()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
