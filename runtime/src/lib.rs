@@ -86,24 +86,30 @@
 
 #[cfg(feature = "axum")]
 pub mod axum;
+mod context;
 mod diagnose;
 mod field;
 mod format;
 pub mod joblog;
+mod layer;
 mod logger;
+mod mirror;
 mod panic;
 mod paths;
 mod reopen;
 mod service;
 mod sink;
 mod span;
-mod subscriber;
 pub mod txid;
 pub mod worker;
 
+pub use context::Scoped;
 pub use diagnose::{diagnose, Diagnosis, LogFile, LoggerState, Ownership, Problem};
 pub use field::{FieldValue, Recorder, Value};
 pub use format::Format;
+#[cfg(feature = "init")]
+pub use layer::{init, try_init};
+pub use layer::{layer, InitError, LibraryEvents, LogLayer};
 pub use logger::{console_logger, file_logger, Logger, LoggerBuilder};
 pub use paths::{data_dir, log_root};
 pub use reopen::reopen_on_sighup;
@@ -237,8 +243,17 @@ pub(crate) fn elapsed_ms(start: std::time::Instant) -> f64 {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::field::{DebugValue, DisplayValue, FieldValue, Value};
+    pub use crate::mirror::Site;
+    pub use tracing::Span;
+
+    /// Writes a line of an event macro and hands it to the `tracing` stack.
+    #[inline]
+    pub fn emit(logger: &Logger, site: &Site, level: Level, message: &str, fields: &[(&'static str, &dyn FieldValue)]) {
+        logger.emit(site, level, message, fields);
+    }
     pub use crate::service::{
-        call_once, ErrorText, InMethod, IsLogger, MethodCall, OutcomeDebug, OutcomeDisplay, OutcomeOther, Wrap,
+        call_once, method_span, ErrorText, InMethod, IsLogger, MethodCall, OutcomeDebug, OutcomeDisplay, OutcomeOther,
+        Wrap,
     };
     pub use crate::span::MethodGuard;
     pub use crate::{FromContext, Level, Logger};
@@ -283,7 +298,11 @@ macro_rules! event {
         let __logwire_log: &$crate::Logger = &$log;
         let __logwire_level: $crate::Level = $level;
         if __logwire_log.enabled(__logwire_level) {
-            __logwire_log.__emit(
+            static __LOGWIRE_SITE: $crate::__private::Site =
+                $crate::__private::Site::new(::core::file!(), ::core::line!(), ::core::module_path!());
+            $crate::__private::emit(
+                __logwire_log,
+                &__LOGWIRE_SITE,
                 __logwire_level,
                 ::core::convert::AsRef::<str>::as_ref(&$message),
                 &$crate::__fields!(@ [] $($($fields)*)?),

@@ -8,14 +8,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
-use tracing::instrument::{WithDispatch, WithSubscriber};
-use tracing::Dispatch;
 use tracing_core::LevelFilter;
 
+use crate::context::{self, Scoped};
 use crate::field::{FieldValue, Value};
 use crate::format::{self, Event, Format, LineContext};
+use crate::mirror::Site;
 use crate::sink::{self, Captured, FileSink, Record, Sink};
-use crate::{span, txid, Level};
+use crate::{span, Level};
 
 type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
@@ -45,16 +45,12 @@ pub struct Logger {
 struct Inner {
     // Kept beside `shared` so that the disabled-level check is one load.
     max_level: LevelFilter,
-    shared: Arc<Shared>,
-    // Built on first use: registering a dispatcher with `tracing` costs far
-    // more than the rest of a logger, and most capturing loggers never need one.
-    dispatch: OnceLock<Dispatch>,
+    shared: Shared,
 }
 
-/// What the logger and its `tracing` subscriber share.
+/// What a line is written with.
 pub(crate) struct Shared {
     name: String,
-    max_level: LevelFilter,
     format: Format,
     sinks: Vec<Sink>,
     clock: Option<Clock>,
@@ -97,7 +93,7 @@ impl Logger {
             console: false,
             max_bytes: 1_048_576,
             backups: 10,
-            level: LevelFilter::INFO,
+            level: None,
             format: Format::Readable,
             root: None,
             clock: None,
@@ -132,25 +128,25 @@ impl Logger {
         sinks: Vec<Sink>,
         clock: Option<Clock>,
     ) -> Logger {
-        let shared = Arc::new(Shared {
+        let shared = Shared {
             name,
-            max_level,
             format,
             sinks,
             clock,
-        });
+        };
         Logger {
-            inner: Arc::new(Inner {
-                max_level,
-                shared,
-                dispatch: OnceLock::new(),
-            }),
+            inner: Arc::new(Inner { max_level, shared }),
         }
     }
 
     /// The logger's name, as written in every line.
     pub fn name(&self) -> &str {
         &self.inner.shared.name
+    }
+
+    /// The most verbose level this logger writes.
+    pub fn level(&self) -> LevelFilter {
+        self.inner.max_level
     }
 
     /// Whether an event at `level` would be written. The event macros check
@@ -205,29 +201,41 @@ impl Logger {
         })
     }
 
-    /// The `tracing` dispatcher of this logger: events that libraries emit
-    /// through `tracing` while it is the default go to this logger.
-    pub fn dispatch(&self) -> &Dispatch {
-        self.inner
-            .dispatch
-            .get_or_init(|| Dispatch::new(crate::subscriber::LibrarySubscriber::new(self.inner.shared.clone())))
-    }
-
-    /// Runs `f` with this logger receiving the `tracing` events of the
-    /// libraries it calls.
+    /// Runs `f` with this logger as the *current logger*: the one that
+    /// [`logwire::layer`](crate::layer()) writes the `tracing` events of
+    /// libraries to. The default dispatcher is left as it is.
+    ///
+    /// ```
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let (api, _) = logwire::Logger::capture("api");
+    /// let (job, captured) = logwire::Logger::capture("job");
+    /// let stack = tracing_subscriber::registry().with(logwire::layer(&api));
+    /// tracing::subscriber::with_default(stack, || {
+    ///     job.in_scope(|| tracing::info!(rows = 3, "query done"));
+    /// });
+    /// assert!(captured.lines()[0].ends_with(" - job - INFO - query done | target=rust_out rows=3"));
+    /// ```
     pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
-        tracing::dispatcher::with_default(self.dispatch(), f)
+        context::logger_sync(self.clone(), f)
     }
 
-    /// Runs `fut` with this logger receiving the `tracing` events of the
-    /// libraries it awaits, across every `.await`.
-    pub fn scope<F: Future>(&self, fut: F) -> WithDispatch<F> {
-        fut.with_subscriber(self.dispatch().clone())
+    /// Runs `fut` with this logger as the current logger across every
+    /// `.await`; see [`in_scope`](Self::in_scope).
+    pub fn scope<F: Future>(&self, fut: F) -> Scoped<F> {
+        context::with_logger_scope(self.clone(), fut)
     }
 
-    #[doc(hidden)]
-    pub fn __emit(&self, level: Level, message: &str, fields: &[(&str, &dyn FieldValue)]) {
-        self.inner.shared.emit(&Event { level, message, fields });
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.inner.shared
+    }
+
+    /// Writes a line of logwire's own (a macro's, a service method's, a
+    /// request's or a job's) and hands it to the `tracing` stack.
+    pub(crate) fn emit(&self, site: &Site, level: Level, message: &str, fields: &[(&'static str, &dyn FieldValue)]) {
+        let shared = &self.inner.shared;
+        shared.emit(&Event { level, message, fields });
+        context::with_txid(|txid| site.line(&shared.name, txid, level, message, fields));
     }
 }
 
@@ -236,10 +244,6 @@ thread_local! {
 }
 
 impl Shared {
-    pub(crate) fn max_level(&self) -> LevelFilter {
-        self.max_level
-    }
-
     pub(crate) fn emit(&self, ev: &Event<'_>) {
         let time = match &self.clock {
             Some(clock) => clock(),
@@ -260,7 +264,7 @@ impl Shared {
 
     fn write(&self, line: &mut String, time: SystemTime, ev: &Event<'_>) {
         let span = span::current();
-        txid::with_current(|txid| {
+        context::with_txid(|txid| {
             let cx = LineContext {
                 time,
                 logger: &self.name,
@@ -305,7 +309,7 @@ pub struct LoggerBuilder {
     console: bool,
     max_bytes: u64,
     backups: usize,
-    level: LevelFilter,
+    level: Option<LevelFilter>,
     format: Format,
     root: Option<PathBuf>,
     clock: Option<Clock>,
@@ -360,10 +364,15 @@ impl LoggerBuilder {
         self
     }
 
-    /// The most verbose level written (default `INFO`). Accepts a
-    /// [`Level`] or a `LevelFilter` (such as `LevelFilter::OFF`).
+    /// The most verbose level written. Accepts a [`Level`] or a
+    /// `LevelFilter` (such as `LevelFilter::OFF`).
+    ///
+    /// Without it, the level comes from the `LOG_LEVEL` environment
+    /// variable (`trace`, `debug`, `info`, `warn`, `error` or `off`, in any
+    /// case), else `INFO`. Any other value of `LOG_LEVEL` prints one warning
+    /// to stderr, naming it, and means `INFO`.
     pub fn level(mut self, level: impl Into<LevelFilter>) -> Self {
-        self.level = level.into();
+        self.level = Some(level.into());
         self
     }
 
@@ -411,20 +420,48 @@ impl LoggerBuilder {
         if self.console {
             sinks.push(Sink::Stdout);
         }
-        Logger::from_parts(self.name, self.level, self.format, sinks, self.clock)
+        let level = self.level.unwrap_or_else(env_level);
+        Logger::from_parts(self.name, level, self.format, sinks, self.clock)
     }
 
     /// Builds a logger that records in memory instead of writing, with this
     /// builder's name, level, format and clock; for tests.
     pub fn build_capture(self) -> (Logger, Captured) {
         let captured = Captured::default();
+        let level = self.level.unwrap_or_else(env_level);
         let logger = Logger::from_parts(
             self.name,
-            self.level,
+            level,
             self.format,
             vec![Sink::Capture(captured.clone())],
             self.clock,
         );
         (logger, captured)
     }
+}
+
+/// The level of loggers built without `.level(..)`: `LOG_LEVEL`, read once.
+fn env_level() -> LevelFilter {
+    static LEVEL: OnceLock<LevelFilter> = OnceLock::new();
+    *LEVEL.get_or_init(|| match std::env::var_os("LOG_LEVEL") {
+        None => LevelFilter::INFO,
+        Some(value) => parse_level(&value.to_string_lossy()).unwrap_or_else(|| {
+            eprintln!(
+                "logwire: LOG_LEVEL={value:?} is not one of trace, debug, info, warn, error, off; logging at INFO"
+            );
+            LevelFilter::INFO
+        }),
+    })
+}
+
+fn parse_level(value: &str) -> Option<LevelFilter> {
+    Some(match value.trim().to_ascii_lowercase().as_str() {
+        "trace" => LevelFilter::TRACE,
+        "debug" => LevelFilter::DEBUG,
+        "info" => LevelFilter::INFO,
+        "warn" | "warning" => LevelFilter::WARN,
+        "error" => LevelFilter::ERROR,
+        "off" => LevelFilter::OFF,
+        _ => return None,
+    })
 }

@@ -8,7 +8,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use pin_project_lite::pin_project;
+
 use crate::field::{DebugValue, DisplayValue, FieldValue};
+use crate::mirror::Site;
 use crate::span::MethodGuard;
 use crate::{Level, Logger};
 
@@ -108,7 +111,13 @@ impl MethodCall {
     }
 
     /// Writes `METHOD_END`, or `METHOD_ERROR` when `error` is set.
-    pub fn finish(self, method: &'static str, args: &[(&'static str, &dyn FieldValue)], error: Option<ErrorText<'_>>) {
+    pub fn finish(
+        self,
+        site: &Site,
+        method: &'static str,
+        args: &[(&'static str, &dyn FieldValue)],
+        error: Option<ErrorText<'_>>,
+    ) {
         let elapsed_ms = crate::elapsed_ms(self.start);
         let (level, message) = match error {
             Some(_) => (Level::WARN, "METHOD_ERROR"),
@@ -118,11 +127,11 @@ impl MethodCall {
             return;
         }
         const INLINE: usize = 13;
-        let head: (&str, &dyn FieldValue) = ("method", &method);
-        let tail: (&str, &dyn FieldValue) = ("elapsed_ms", &elapsed_ms);
+        let head: (&'static str, &dyn FieldValue) = ("method", &method);
+        let tail: (&'static str, &dyn FieldValue) = ("elapsed_ms", &elapsed_ms);
         let error_field = error.as_ref().map(|e| ("error", e as &dyn FieldValue));
         if args.len() <= INLINE {
-            let mut fields: [(&str, &dyn FieldValue); INLINE + 3] = [head; INLINE + 3];
+            let mut fields: [(&'static str, &dyn FieldValue); INLINE + 3] = [head; INLINE + 3];
             fields[1..=args.len()].copy_from_slice(args);
             fields[args.len() + 1] = tail;
             let mut n = args.len() + 2;
@@ -130,14 +139,14 @@ impl MethodCall {
                 fields[n] = e;
                 n += 1;
             }
-            self.logger.__emit(level, message, &fields[..n]);
+            self.logger.emit(site, level, message, &fields[..n]);
         } else {
             let mut fields = Vec::with_capacity(args.len() + 3);
             fields.push(head);
             fields.extend_from_slice(args);
             fields.push(tail);
             fields.extend(error_field);
-            self.logger.__emit(level, message, &fields);
+            self.logger.emit(site, level, message, &fields);
         }
     }
 }
@@ -224,33 +233,52 @@ pub fn call_once<R>(body: impl FnOnce() -> R) -> R {
     body()
 }
 
-/// An async method body that runs as `method` (for the JSON `span` key)
-/// across every poll.
+/// The span of a service method, when a subscriber wants one: named like
+/// the method's line (`BuildService::queue`), with the fields it records.
 #[doc(hidden)]
-#[derive(Debug)]
-#[must_use = "futures do nothing unless polled"]
-pub struct InMethod<F> {
+#[inline]
+pub fn method_span(
+    site: &'static Site,
     method: &'static str,
-    fut: F,
-}
-
-impl<F> InMethod<F> {
-    #[inline]
-    pub fn new(method: &'static str, fut: F) -> Self {
-        InMethod { method, fut }
+    level: Level,
+    fields: &[(&'static str, &dyn FieldValue)],
+) -> Option<tracing::Span> {
+    if crate::mirror::may_want(level) {
+        site.span(method, level, fields)
+    } else {
+        None
     }
 }
 
-impl<F: Future> Future for InMethod<F> {
+pin_project! {
+    /// An async method body that runs as `method` (for the JSON `span` key)
+    /// and inside its span, across every poll.
+    #[doc(hidden)]
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless polled"]
+    pub struct InMethod<'a, F> {
+        method: &'static str,
+        span: Option<&'a tracing::Span>,
+        #[pin]
+        fut: F,
+    }
+}
+
+impl<'a, F> InMethod<'a, F> {
+    #[inline]
+    pub fn new(method: &'static str, span: Option<&'a tracing::Span>, fut: F) -> Self {
+        InMethod { method, span, fut }
+    }
+}
+
+impl<F: Future> Future for InMethod<'_, F> {
     type Output = F::Output;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `fut` is structurally pinned: never moved out of `self`,
-        // and `InMethod` implements neither `Drop` nor `Unpin` by hand.
-        let this = unsafe { self.get_unchecked_mut() };
+        let this = self.project();
         let _guard = MethodGuard::enter(this.method);
-        // SAFETY: see above.
-        unsafe { Pin::new_unchecked(&mut this.fut) }.poll(cx)
+        let _entered = this.span.map(tracing::Span::enter);
+        this.fut.poll(cx)
     }
 }

@@ -69,9 +69,13 @@ use std::time::{Duration, Instant};
 
 use tokio::signal::unix::{signal, SignalKind};
 
+use std::sync::Arc;
+
+use crate::context;
 use crate::field::{FieldValue, Value};
+use crate::mirror::{self, Site};
 use crate::panic::{self, CatchPanic};
-use crate::Logger;
+use crate::{Level, Logger};
 
 /// Why a job did not return `Ok`: the outcome [`run_job`] reports instead
 /// of letting an error or a panic escape.
@@ -154,12 +158,23 @@ impl<'a> Job<'a> {
         F: Future<Output = Result<T, E>>,
         E: fmt::Display,
     {
+        static JOB_SPAN: Site = Site::new(file!(), line!(), module_path!());
+        static JOB_START: Site = Site::new(file!(), line!(), module_path!());
         panic::install_hook();
         let logger = self.logger.clone();
-        let start_fields: Vec<(&str, &dyn FieldValue)> =
+        let txid: Arc<str> = Arc::from(self.txid);
+        let start_fields: Vec<(&'static str, &dyn FieldValue)> =
             self.fields.iter().map(|(k, v)| (*k, v as &dyn FieldValue)).collect();
+        let span = if mirror::may_want(Level::INFO) {
+            let span_fields: Vec<(&'static str, &dyn FieldValue)> = std::iter::once(("txid", &txid as &dyn FieldValue))
+                .chain(start_fields.iter().copied())
+                .collect();
+            JOB_SPAN.span("job", Level::INFO, &span_fields)
+        } else {
+            None
+        };
         let body = async {
-            logger.__emit(crate::Level::INFO, "JOB_START", &start_fields);
+            logger.emit(&JOB_START, Level::INFO, "JOB_START", &start_fields);
             let started = Instant::now();
             let outcome = match CatchPanic::new(fut).await {
                 Ok(Ok(value)) => Ok(value),
@@ -190,7 +205,8 @@ impl<'a> Job<'a> {
             crate::info!(logger, "JOB_END", status = status, duration_ms = duration_ms);
             outcome
         };
-        crate::txid::scope(self.txid, self.logger.scope(body)).await
+        let body = tracing::Instrument::instrument(body, span.unwrap_or_else(tracing::Span::none));
+        context::request_scope(txid, self.logger.clone(), body).await
     }
 }
 

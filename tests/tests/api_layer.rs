@@ -258,8 +258,13 @@ async fn panics_become_a_500_with_one_error_line() {
 
 #[tokio::test]
 async fn library_tracing_events_carry_the_request_id() {
+    use tracing_subscriber::prelude::*;
     let (log, cap) = logger();
+    let (outside, outside_cap) = Logger::capture("outside");
+    let _stack = tracing::subscriber::set_default(tracing_subscriber::registry().with(logwire::layer(&outside)));
     let response = get_path(app(log), "/library").await;
+    // The request's logger, not the layer's own, gets the request's events.
+    assert!(outside_cap.records().is_empty());
     let id = request_id(&response);
     let event = cap
         .records()

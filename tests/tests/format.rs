@@ -210,11 +210,19 @@ fn capture_loggers_share_nothing() {
 
 #[test]
 fn library_tracing_events_reach_the_logger_in_scope() {
+    use tracing_subscriber::prelude::*;
     let (log, cap) = fixed("api", Format::Readable);
     let (other, other_cap) = Logger::capture("other");
-    log.in_scope(|| tracing::info!(rows = 3, "query done"));
+    let (fallback, fallback_cap) = Logger::capture("fallback");
+    let stack = tracing_subscriber::registry().with(logwire::layer(&fallback));
+    tracing::subscriber::with_default(stack, || {
+        log.in_scope(|| tracing::info!(rows = 3, "query done"));
+        tracing::info!("outside any scope");
+        other.in_scope(|| tracing::debug!(target: "hyper", "conn closed"));
+    });
     tracing::info!("nobody listens");
-    other.in_scope(|| tracing::debug!(target: "hyper", "conn closed"));
+    assert_eq!(fallback_cap.records().len(), 1);
+    assert_eq!(fallback_cap.records()[0].message, "outside any scope");
     assert_eq!(
         cap.lines(),
         ["2025-01-01 12:00:00,123 - api - INFO - query done | target=format rows=3"]

@@ -94,7 +94,10 @@ async fn job_start_carries_extra_fields() {
 
 #[tokio::test]
 async fn library_events_inside_a_job_reach_its_logger() {
+    use tracing_subscriber::prelude::*;
     let (log, cap) = Logger::capture("worker");
+    let (outside, outside_cap) = Logger::capture("outside");
+    let _stack = tracing::subscriber::set_default(tracing_subscriber::registry().with(logwire::layer(&outside)));
     run_job(&log, "build-6", async {
         tracing::warn!(table = "builds", "slow statement");
         Ok::<_, String>(())
@@ -107,6 +110,7 @@ async fn library_events_inside_a_job_reach_its_logger() {
         .find(|r| r.message == "slow statement")
         .unwrap();
     assert_eq!(event.txid.as_deref(), Some("build-6"));
+    assert!(outside_cap.records().is_empty());
 }
 
 #[test]

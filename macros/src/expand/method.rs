@@ -125,17 +125,26 @@ fn wrap(imp: &Impl<'_>, m: &Method<'_>) -> ImplItemFn {
     let recorded = recorded(m);
     let mut captures = Vec::new();
     let mut fields = Vec::new();
+    let mut span_fields = Vec::new();
     for r in &recorded {
         match r {
-            Recorded::Secret(key) => fields.push(quote!((#key, &"***" as &dyn #private::FieldValue))),
+            Recorded::Secret(key) => {
+                fields.push(quote!((#key, &"***" as &dyn #private::FieldValue)));
+                span_fields.push(quote!((#key, &"***" as &dyn #private::FieldValue)));
+            }
             Recorded::Value(key, arg, debug) => {
                 let ident = arg.name;
                 let index = syn::Index::from(captures.len());
-                captures.push(if *debug {
-                    quote_spanned!(arg.original.span()=> #private::Value::__debug(&#ident))
+                let span = arg.original.span();
+                if *debug {
+                    captures.push(quote_spanned!(span=> #private::Value::__debug(&#ident)));
+                    span_fields.push(
+                        quote_spanned!(span=> (#key, &#private::DebugValue(&#ident) as &dyn #private::FieldValue)),
+                    );
                 } else {
-                    quote_spanned!(arg.original.span()=> #private::Value::__of(&#ident))
-                });
+                    captures.push(quote_spanned!(span=> #private::Value::__of(&#ident)));
+                    span_fields.push(quote_spanned!(span=> (#key, &#ident as &dyn #private::FieldValue)));
+                }
                 fields.push(quote!((#key, &__logwire_args.#index as &dyn #private::FieldValue)));
             }
         }
@@ -154,9 +163,10 @@ fn wrap(imp: &Impl<'_>, m: &Method<'_>) -> ImplItemFn {
         _ => TokenStream::new(),
     };
     let stmts = &original.block.stmts;
-    let call_body = if original.sig.asyncness.is_some() {
+    let is_async = original.sig.asyncness.is_some();
+    let call_body = if is_async {
         quote! {
-            #private::InMethod::new(#name, async move {
+            #private::InMethod::new(#name, __logwire_span.as_ref(), async move {
                 #fake_return
                 #(#stmts)*
             })
@@ -171,8 +181,25 @@ fn wrap(imp: &Impl<'_>, m: &Method<'_>) -> ImplItemFn {
             })
         }}
     };
+    // A sync body runs inside the entered span; an async one enters it on
+    // every poll, and again for its line.
+    let (enter_sync, enter_line) = if is_async {
+        (
+            TokenStream::new(),
+            quote!(let __logwire_entered = __logwire_span.as_ref().map(#private::Span::enter);),
+        )
+    } else {
+        (
+            quote!(let __logwire_span = __logwire_span.map(#private::Span::entered);),
+            TokenStream::new(),
+        )
+    };
 
     let block = quote! {{
+        static __LOGWIRE_SPAN: #private::Site = #private::Site::new(::core::file!(), ::core::line!(), ::core::module_path!());
+        static __LOGWIRE_LINE: #private::Site = #private::Site::new(::core::file!(), ::core::line!(), ::core::module_path!());
+        let __logwire_span = #private::method_span(&__LOGWIRE_SPAN, #name, #level, &[#(#span_fields),*]);
+        #enter_sync
         // One `Option` for the call and its arguments: when the line is
         // disabled, this is a compare and a branch around the body.
         let __logwire_state = match #private::MethodCall::start(&self.logger, #level, #may_fail) {
@@ -185,10 +212,11 @@ fn wrap(imp: &Impl<'_>, m: &Method<'_>) -> ImplItemFn {
             // The line, too, is logged inside the method. (A guard kept from
             // the body would cost the disabled path its optimizations.)
             let __logwire_guard = #private::MethodGuard::enter(#name);
+            #enter_line
             #[allow(unused_imports)]
             use #private::{OutcomeDebug as _, OutcomeDisplay as _, OutcomeOther as _};
             let __logwire_error = (&&#private::Wrap(&__logwire_ret)).__logwire_outcome();
-            __logwire_call.finish(#name, &[#(#fields),*], __logwire_error);
+            __logwire_call.finish(&__LOGWIRE_LINE, #name, &[#(#fields),*], __logwire_error);
         }
         __logwire_ret
     }};

@@ -126,6 +126,7 @@ where
         req.extensions_mut().insert(logger.clone());
         let scoped_logger = logger.clone();
         let id = txid.clone();
+        let span = tracing::info_span!(target: "logwire", "request", method = method.as_str(), path = uri.path(), txid = &*txid);
         let fut = async move {
             let path = uri.path();
             crate::info!(logger, "REQUEST_START", method = method.as_str(), path = path);
@@ -177,7 +178,11 @@ where
             );
             Ok(response)
         };
-        Box::pin(crate::txid::scope_shared(txid, scoped_logger.scope(fut)))
+        Box::pin(crate::context::request_scope(
+            txid,
+            scoped_logger,
+            tracing::Instrument::instrument(fut, span),
+        ))
     }
 }
 
