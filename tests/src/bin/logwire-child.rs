@@ -16,6 +16,10 @@
 //!   touching `{ROOT}/job-started` when it begins; stop it with SIGTERM;
 //! - `sighup`: reopen on SIGHUP, log COUNT lines, touch `{ROOT}/ready`, wait
 //!   for `{ROOT}/go`, log COUNT more;
+//! - `init`: `logwire::init` with a logger in ROOT at its default level
+//!   (`LOG_LEVEL`), then `try_init` again (its error goes to stderr), then
+//!   library events of `hyper` and `sqlx` at DEBUG, INFO and WARN and the
+//!   logger's own `APP_DEBUG` and `APP_INFO`;
 //! - `shared`: with umask 0002 (the systemd units' `UMask=`), log COUNT
 //!   lines rotating at `CHILD_MAX_BYTES`, keeping 200 backups.
 
@@ -56,6 +60,10 @@ fn main() -> ExitCode {
         "env" => logwire::file_logger("child"),
         root => logwire::Logger::builder("child").root(root).build(),
     };
+    if mode == "init" {
+        init(&log);
+        return ExitCode::SUCCESS;
+    }
     if mode == "worker" {
         worker(log, root, count);
         return ExitCode::SUCCESS;
@@ -100,6 +108,22 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn init(log: &logwire::Logger) {
+    logwire::init(log);
+    if let Err(e) = logwire::try_init(log) {
+        eprintln!("{e}");
+    }
+    tracing::debug!(target: "hyper::proto", "hyper debug");
+    tracing::info!(target: "hyper::proto", "hyper info");
+    tracing::warn!(target: "hyper::proto", "hyper warn");
+    tracing::debug!(target: "sqlx::query", "sqlx debug");
+    tracing::info!(target: "sqlx::query", "sqlx info");
+    tracing::warn!(target: "sqlx::query", "sqlx warn");
+    logwire::debug!(log, "APP_DEBUG");
+    logwire::info!(log, "APP_INFO");
+    log.flush();
 }
 
 fn api_panics(log: logwire::Logger, count: u64) {

@@ -1,0 +1,392 @@
+//! logwire as one layer of a real `tracing` stack: another layer beside
+//! `logwire::layer` receives everything it would without logwire, inside
+//! requests and jobs too; the log file holds each line once; `init`,
+//! `RUST_LOG` and `LOG_LEVEL` in real processes.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::http::Request;
+use axum::routing::get;
+use axum::Router;
+use logwire::axum::ApiLayer;
+use logwire::{Level, Logger};
+use tower::ServiceExt;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::prelude::*;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::Layer;
+
+/// What a recording layer saw: spans with their fields and parent, events
+/// with their fields and the span they were in.
+#[derive(Debug, Clone)]
+enum Seen {
+    Span {
+        name: String,
+        target: String,
+        fields: BTreeMap<String, String>,
+        parent: Option<String>,
+    },
+    Event {
+        target: String,
+        fields: BTreeMap<String, String>,
+        span: Option<String>,
+    },
+    Close {
+        name: String,
+    },
+}
+
+#[derive(Clone, Default)]
+struct Recording(Arc<Mutex<Vec<Seen>>>);
+
+struct Fields(BTreeMap<String, String>);
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().to_owned(), value.to_owned());
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0.insert(field.name().to_owned(), format!("{value:?}"));
+    }
+}
+
+impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Recording {
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, cx: Context<'_, S>) {
+        let mut fields = Fields(BTreeMap::new());
+        attrs.record(&mut fields);
+        let parent = cx.span(id).and_then(|s| s.parent()).map(|p| p.name().to_owned());
+        self.0.lock().unwrap().push(Seen::Span {
+            name: attrs.metadata().name().to_owned(),
+            target: attrs.metadata().target().to_owned(),
+            fields: fields.0,
+            parent,
+        });
+    }
+
+    fn on_event(&self, event: &Event<'_>, cx: Context<'_, S>) {
+        let mut fields = Fields(BTreeMap::new());
+        event.record(&mut fields);
+        self.0.lock().unwrap().push(Seen::Event {
+            target: event.metadata().target().to_owned(),
+            fields: fields.0,
+            span: cx.event_span(event).map(|s| s.name().to_owned()),
+        });
+    }
+
+    fn on_close(&self, id: Id, cx: Context<'_, S>) {
+        if let Some(span) = cx.span(&id) {
+            self.0.lock().unwrap().push(Seen::Close {
+                name: span.name().to_owned(),
+            });
+        }
+    }
+}
+
+impl Recording {
+    fn seen(&self) -> Vec<Seen> {
+        self.0.lock().unwrap().clone()
+    }
+
+    fn span(&self, name: &str) -> (String, BTreeMap<String, String>, Option<String>) {
+        self.seen()
+            .into_iter()
+            .find_map(|s| match s {
+                Seen::Span {
+                    name: n,
+                    target,
+                    fields,
+                    parent,
+                } if n == name => Some((target, fields, parent)),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no span {name:?} in {:#?}", self.seen()))
+    }
+
+    /// The event whose message is `message`: its target, fields and span.
+    fn event(&self, message: &str) -> (String, BTreeMap<String, String>, Option<String>) {
+        self.seen()
+            .into_iter()
+            .find_map(|s| match s {
+                Seen::Event { target, fields, span } if fields.get("message").map(String::as_str) == Some(message) => {
+                    Some((target, fields, span))
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no event {message:?} in {:#?}", self.seen()))
+    }
+}
+
+fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+#[logwire::service]
+struct BuildService {
+    logger: Logger,
+}
+
+#[logwire::service]
+impl BuildService {
+    async fn queue(&self, project: &str, api_token: &str) -> Result<u64, String> {
+        let _ = api_token;
+        tracing::info!(target: "sqlx::query", rows = 1, "insert build");
+        logwire::info!(self.logger, "BUILD_QUEUED", project = project, id = 7);
+        Ok(7)
+    }
+
+    fn run(&self, id: u64) -> Result<(), String> {
+        tracing::info!(target: "sqlx::query", "update build");
+        logwire::info!(self.logger, "BUILD_RAN", id = id);
+        Ok(())
+    }
+}
+
+async fn queue(builds: BuildService) -> String {
+    tracing::info!("handler saw the request");
+    let id = builds.queue("demo", "hunter2").await.unwrap();
+    // A spawned task keeps the request's id and logger.
+    tokio::spawn(logwire::txid::propagate(async {
+        tracing::info!(target: "background", "spawned step");
+    }))
+    .await
+    .unwrap();
+    id.to_string()
+}
+
+fn file_logger(dir: &std::path::Path, name: &str) -> Logger {
+    Logger::builder(name).root(dir).level(Level::DEBUG).build()
+}
+
+fn read_lines(path: std::path::PathBuf) -> Vec<String> {
+    std::fs::read_to_string(path).unwrap().lines().map(str::to_owned).collect()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn another_layer_sees_everything_inside_requests_and_jobs_and_the_file_holds_each_line_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = file_logger(dir.path(), "api");
+    let worker = file_logger(dir.path(), "worker");
+    let recording = Recording::default();
+    let _stack = tracing::subscriber::set_default(
+        tracing_subscriber::registry()
+            .with(logwire::layer(&api))
+            .with(recording.clone()),
+    );
+
+    let app = Router::new()
+        .route("/api/builds", get(queue))
+        .layer(ApiLayer::new(api.clone()));
+    let response = app
+        .oneshot(Request::get("/api/builds?token=x").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let txid = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+
+    let builds = BuildService::new(worker.clone());
+    logwire::worker::Job::new(&worker, "build-7")
+        .field("origin", txid.as_str())
+        .run(async { builds.run(7) })
+        .await
+        .unwrap();
+
+    // Spans, with their fields and nesting.
+    let (target, fields, parent) = recording.span("request");
+    assert_eq!(target, "logwire");
+    assert_eq!(fields, map(&[("method", "GET"), ("path", "/api/builds"), ("txid", &txid)]));
+    assert_eq!(parent, None);
+    let (_, fields, parent) = recording.span("BuildService::queue");
+    assert_eq!(fields, map(&[("project", "demo"), ("api_token", "***")]));
+    assert_eq!(parent.as_deref(), Some("request"));
+    let (_, fields, _) = recording.span("job");
+    assert_eq!(fields, map(&[("txid", "build-7"), ("origin", &txid)]));
+    let (_, fields, parent) = recording.span("BuildService::run");
+    assert_eq!(fields, map(&[("id", "7")]));
+    assert_eq!(parent.as_deref(), Some("job"));
+
+    // Library events, in the span they were logged in.
+    let (target, _, span) = recording.event("handler saw the request");
+    assert_eq!((target.as_str(), span.as_deref()), ("stack", Some("request")));
+    let (target, fields, span) = recording.event("insert build");
+    assert_eq!(target, "sqlx::query");
+    assert_eq!(fields["rows"], "1");
+    assert_eq!(span.as_deref(), Some("BuildService::queue"));
+    let (_, _, span) = recording.event("update build");
+    assert_eq!(span.as_deref(), Some("BuildService::run"));
+
+    // logwire's own lines, as events of target `logwire`.
+    let (target, fields, span) = recording.event("REQUEST_START");
+    assert_eq!(target, "logwire");
+    assert_eq!(
+        fields,
+        map(&[
+            ("message", "REQUEST_START"),
+            ("logger", "api"),
+            ("txid", &txid),
+            ("method", "GET"),
+            ("path", "/api/builds")
+        ])
+    );
+    assert_eq!(span.as_deref(), Some("request"));
+    let (_, fields, _) = recording.event("REQUEST_END");
+    assert_eq!(fields["status_code"], "200");
+    assert_eq!(fields["txid"], txid);
+    let (_, fields, span) = recording.event("BUILD_QUEUED");
+    assert_eq!(
+        fields,
+        map(&[
+            ("message", "BUILD_QUEUED"),
+            ("logger", "api"),
+            ("txid", &txid),
+            ("project", "demo"),
+            ("id", "7")
+        ])
+    );
+    assert_eq!(span.as_deref(), Some("BuildService::queue"));
+    let (_, fields, span) = recording.event("METHOD_END");
+    assert_eq!(fields["method"], "BuildService::queue");
+    assert_eq!(fields["api_token"], "***");
+    assert_eq!(fields["logger"], "api");
+    assert_eq!(span.as_deref(), Some("BuildService::queue"));
+    let (_, fields, span) = recording.event("JOB_START");
+    assert_eq!(fields["txid"], "build-7");
+    assert_eq!(fields["logger"], "worker");
+    assert_eq!(fields["origin"], txid);
+    assert_eq!(span.as_deref(), Some("job"));
+    let (_, fields, _) = recording.event("JOB_END");
+    assert_eq!(fields["status"], "ok");
+    assert!(!format!("{:?}", recording.seen()).contains("hunter2"));
+
+    // Each line is in its file exactly once, library events with the
+    // request's or job's id.
+    api.flush();
+    worker.flush();
+    let api_lines = read_lines(dir.path().join("api.log"));
+    for message in [
+        " - REQUEST_START |",
+        " - handler saw the request |",
+        " - insert build |",
+        " - BUILD_QUEUED |",
+        " - METHOD_END |",
+        " - spawned step |",
+        " - REQUEST_END |",
+    ] {
+        let found: Vec<&String> = api_lines.iter().filter(|l| l.contains(message)).collect();
+        assert_eq!(found.len(), 1, "{message} in {api_lines:#?}");
+        assert!(found[0].starts_with(&format!("[{txid}] ")), "{}", found[0]);
+    }
+    assert_eq!(api_lines.len(), 7, "{api_lines:#?}");
+    let worker_lines = read_lines(dir.path().join("worker.log"));
+    let messages: Vec<&str> = worker_lines
+        .iter()
+        .map(|l| l.split(" - ").nth(3).unwrap().split(" |").next().unwrap())
+        .collect();
+    assert_eq!(messages, ["JOB_START", "update build", "BUILD_RAN", "METHOD_END", "JOB_END"]);
+    assert!(worker_lines.iter().all(|l| l.starts_with("[build-7] ")));
+    assert!(worker_lines[1].ends_with("update build | target=sqlx::query"));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_trace_layer_inside_the_api_layer_is_seen_whole() {
+    let (api, captured) = Logger::builder("api").level(Level::DEBUG).build_capture();
+    let recording = Recording::default();
+    let _stack = tracing::subscriber::set_default(
+        tracing_subscriber::registry()
+            .with(logwire::layer(&api))
+            .with(recording.clone()),
+    );
+    let app = Router::new()
+        .route("/api/health", get(|| async { "ok" }))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(ApiLayer::new(api.clone()));
+    let response = app
+        .oneshot(Request::get("/api/health").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let txid = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    // tower-http's span lives in the response body until it is consumed.
+    axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
+
+    let tower_span = recording
+        .seen()
+        .into_iter()
+        .filter(|s| matches!(s, Seen::Span { target, .. } if target == "tower_http::trace::make_span"))
+        .count();
+    assert_eq!(tower_span, 1, "{:#?}", recording.seen());
+    for message in ["started processing request", "finished processing request"] {
+        let (target, _, span) = recording.event(message);
+        assert!(target.starts_with("tower_http::trace"), "{target}");
+        // tower-http's own `request` span, inside logwire's.
+        assert_eq!(span.as_deref(), Some("request"));
+        let record = captured.records().into_iter().find(|r| r.message == message).unwrap();
+        assert_eq!(record.txid.as_deref(), Some(txid.as_str()));
+    }
+    let closed: Vec<String> = recording
+        .seen()
+        .into_iter()
+        .filter_map(|s| match s {
+            Seen::Close { name } => Some(name),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(closed, ["request", "request"], "tower-http's span, then logwire's");
+}
+
+fn run_init_child(envs: &[(&str, &str)]) -> (Vec<String>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_logwire-child"));
+    cmd.args(["init", dir.path().to_str().unwrap(), "0"])
+        .env_remove("LOG_LEVEL")
+        .env_remove("RUST_LOG");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let messages = read_lines(dir.path().join("child.log"))
+        .iter()
+        .map(|l| l.split(" - ").nth(3).unwrap().split(" |").next().unwrap().to_owned())
+        .collect();
+    (messages, String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn rust_log_chooses_library_events_per_target_and_log_level_the_loggers_level() {
+    let (messages, stderr) = run_init_child(&[("LOG_LEVEL", "debug"), ("RUST_LOG", "warn,hyper=info")]);
+    assert_eq!(
+        messages,
+        ["hyper info", "hyper warn", "sqlx warn", "APP_DEBUG", "APP_INFO"],
+        "hyper's DEBUG stays out of a DEBUG log"
+    );
+    assert_eq!(
+        stderr.trim(),
+        "logwire::init: a global default trace dispatcher has already been set; \
+         add `logwire::layer(&logger)` to the stack that is already set instead"
+    );
+
+    // Without RUST_LOG, library events follow the logger's level.
+    let (messages, stderr) = run_init_child(&[("LOG_LEVEL", "debug")]);
+    assert_eq!(
+        messages,
+        ["hyper debug", "hyper info", "hyper warn", "sqlx debug", "sqlx info", "sqlx warn", "APP_DEBUG", "APP_INFO"]
+    );
+    assert!(!stderr.contains("LOG_LEVEL"));
+}
+
+#[test]
+fn an_unknown_log_level_warns_once_and_means_info() {
+    let (messages, stderr) = run_init_child(&[("LOG_LEVEL", "loud")]);
+    assert_eq!(messages, ["hyper info", "hyper warn", "sqlx info", "sqlx warn", "APP_INFO"]);
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("LOG_LEVEL")).collect();
+    assert_eq!(
+        warnings,
+        [r#"logwire: LOG_LEVEL="loud" is not one of trace, debug, info, warn, error, off; logging at INFO"#]
+    );
+}
