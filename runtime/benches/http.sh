@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # HTTP throughput and p99 latency of a hello handler on axum: bare, with
 # logwire's ApiLayer (+ file_logger, two lines per request to a rotating
-# file), and with tower-http's TraceLayer + request ids + tracing-subscriber
+# file), the same under logwire::init (registry + EnvFilter + logwire::layer),
+# and with tower-http's TraceLayer + request ids + tracing-subscriber
 # fmt to a file. Loopback only; the server on core 0, wrk on core 1,
 # 50 connections, DURATION seconds per mode (default 10).
 #
@@ -20,9 +21,9 @@ server=target/release/examples/http_bench_server
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 
-printf '%-11s %12s %10s\n' mode "req/s" "p99"
+printf '%-13s %12s %10s\n' mode "req/s" "p99"
 port=18080
-for mode in bare logwire tower-http; do
+for mode in bare logwire logwire-init tower-http; do
     port=$((port + 1))
     LOG_ROOT="$logs" taskset -c 0 "$server" "$mode" "$port" > "$logs/$mode.out" &
     pid=$!
@@ -32,7 +33,7 @@ for mode in bare logwire tower-http; do
     kill "$pid"; wait "$pid" 2>/dev/null || true
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
     p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-    printf '%-11s %12s %10s\n' "$mode" "$rps" "$p99"
+    printf '%-13s %12s %10s\n' "$mode" "$rps" "$p99"
 done
 lines=$(cat "$logs"/api.log* 2>/dev/null | wc -l)
 echo "logwire wrote $lines lines to api.log*"

@@ -6,6 +6,10 @@
 //!   logwire to a rotating file (1 MiB × 10, process-safe, lossless);
 //!   tracing-subscriber's fmt to a `Mutex<BufWriter<File>>`;
 //!   tracing-appender's non-blocking writer, lossless, to a file.
+//!   Then, with the stack `logwire::init` installs (registry, `EnvFilter`,
+//!   `logwire::layer`): logwire's `info!` (`logwire_under_init`) and
+//!   `tracing::info!` written through `logwire::layer`
+//!   (`tracing_through_logwire_layer`).
 //! - `disabled/…`: a `debug!` under an INFO logger vs tracing's `debug!`
 //!   under an INFO filter.
 //! - `processes/logwire_4`: four processes on one rotating file.
@@ -73,6 +77,24 @@ fn file_lines(c: &mut Criterion) {
         });
     });
     drop(guard);
+    g.finish();
+}
+
+/// Under `logwire::init`, the process's global stack: last, since it stays.
+fn under_init(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (path, status) = MESSAGE_FIELDS;
+    let mut g = c.benchmark_group("file");
+    g.throughput(Throughput::Elements(1));
+    let log = rotating(dir.path());
+    logwire::init(&log);
+    g.bench_function("logwire_under_init", |b| {
+        b.iter(|| logwire::info!(log, "REQUEST_END", path = path, status_code = status))
+    });
+    g.bench_function("tracing_through_logwire_layer", |b| {
+        b.iter(|| tracing::info!(path = path, status_code = status, "REQUEST_END"))
+    });
+    log.flush();
     g.finish();
 }
 
@@ -156,7 +178,7 @@ fn peak_rss() {
     );
 }
 
-criterion_group!(benches, file_lines, disabled, processes);
+criterion_group!(benches, file_lines, disabled, processes, under_init);
 
 fn main() {
     if let Ok(spec) = std::env::var(CHILD) {

@@ -3,7 +3,8 @@
 //!
 //! Run: `cargo run --release -p logwire --example http_bench_server -- MODE PORT`
 //! with MODE one of `bare`, `logwire` (ApiLayer + file_logger, two lines per
-//! request to a rotating file in LOG_ROOT), `tower-http` (TraceLayer with
+//! request to a rotating file in LOG_ROOT), `logwire-init` (the same under
+//! `logwire::init`, the stack the example app runs), `tower-http` (TraceLayer with
 //! request ids, tracing-subscriber fmt to a file in LOG_ROOT, two lines per
 //! request).
 
@@ -25,7 +26,7 @@ fn main() {
     let (mode, port) = match args.as_slice() {
         [mode, port] => (mode.as_str(), port.as_str()),
         _ => {
-            eprintln!("usage: http_bench_server bare|logwire|tower-http PORT");
+            eprintln!("usage: http_bench_server bare|logwire|logwire-init|tower-http PORT");
             std::process::exit(2);
         }
     };
@@ -33,6 +34,11 @@ fn main() {
     let app = match mode {
         "bare" => app,
         "logwire" => app.layer(logwire::axum::ApiLayer::new(logwire::file_logger("api"))),
+        "logwire-init" => {
+            let api = logwire::file_logger("api");
+            logwire::init(&api);
+            app.layer(logwire::axum::ApiLayer::new(api))
+        }
         "tower-http" => {
             let file = File::create(logwire::log_root().join("tower-http.log")).expect("log file");
             tracing_subscriber::fmt()

@@ -1,7 +1,9 @@
 //! logwire as one layer of a `tracing` stack: [`layer`], [`init`] and
 //! [`try_init`].
 
-use std::fmt;
+use std::cell::RefCell;
+use std::fmt::{self, Write as _};
+use std::ops::Range;
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Metadata, Subscriber};
@@ -10,7 +12,7 @@ use tracing_subscriber::layer::{self, Context, Filter, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::context;
-use crate::field::{FieldValue, Value};
+use crate::field::{FieldValue, Recorder};
 use crate::format;
 use crate::mirror;
 use crate::Logger;
@@ -59,17 +61,10 @@ impl<S: Subscriber> Layer<S> for LogLayer {
             if !logger.enabled(*meta.level()) {
                 return;
             }
-            let mut visitor = Collect {
-                message: String::new(),
-                fields: vec![("target", Value::Str(meta.target().to_owned()))],
-            };
-            event.record(&mut visitor);
-            let fields: Vec<(&str, &dyn FieldValue)> =
-                visitor.fields.iter().map(|(k, v)| (*k, v as &dyn FieldValue)).collect();
-            logger.shared().emit(&format::Event {
-                level: *meta.level(),
-                message: &visitor.message,
-                fields: &fields,
+            COLLECT.with(|cell| match cell.try_borrow_mut() {
+                Ok(mut collect) => collect.write(logger, event),
+                // An event logged while formatting another one's field.
+                Err(_) => Collect::default().write(logger, event),
             });
         });
     }
@@ -98,37 +93,137 @@ impl<S> Filter<S> for LibraryEvents {
     }
 }
 
+thread_local! {
+    // Reused by every event of the thread: a library event costs no allocation.
+    static COLLECT: RefCell<Collect> = RefCell::new(Collect::default());
+}
+
+/// An event's message and fields, gathered into reused buffers.
+#[derive(Default)]
 struct Collect {
     message: String,
-    fields: Vec<(&'static str, Value)>,
+    text: String,
+    fields: Vec<(&'static str, Slot)>,
+}
+
+enum Slot {
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    Bool(bool),
+    Text(Range<usize>),
+}
+
+/// A gathered field value, borrowing its text from the buffer.
+enum Gathered<'a> {
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    Bool(bool),
+    Text(&'a str),
+}
+
+impl FieldValue for Gathered<'_> {
+    fn record(&self, r: &mut dyn Recorder) {
+        match *self {
+            Gathered::I64(v) => r.record_i64(v),
+            Gathered::U64(v) => r.record_u64(v),
+            Gathered::F64(v) => r.record_f64(v),
+            Gathered::Bool(v) => r.record_bool(v),
+            Gathered::Text(v) => r.record_str(v),
+        }
+    }
+}
+
+/// Fields written without a second buffer; more go through a `Vec`.
+const INLINE: usize = 16;
+
+impl Collect {
+    fn write(&mut self, logger: &Logger, event: &Event<'_>) {
+        self.message.clear();
+        self.text.clear();
+        self.fields.clear();
+        event.record(self);
+        let meta = event.metadata();
+        let target = meta.target();
+        let gathered: Vec<Gathered<'_>>;
+        let mut inline: [Gathered<'_>; INLINE] = std::array::from_fn(|_| Gathered::Bool(false));
+        let values: &[Gathered<'_>] = if self.fields.len() <= INLINE {
+            for (slot, (_, v)) in inline.iter_mut().zip(&self.fields) {
+                *slot = self.gathered(v);
+            }
+            &inline[..self.fields.len()]
+        } else {
+            gathered = self.fields.iter().map(|(_, v)| self.gathered(v)).collect();
+            &gathered
+        };
+        let head: (&str, &dyn FieldValue) = ("target", &target);
+        let mut refs: [(&str, &dyn FieldValue); INLINE + 1] = [head; INLINE + 1];
+        let spilled: Vec<(&str, &dyn FieldValue)>;
+        let fields: &[(&str, &dyn FieldValue)] = if values.len() <= INLINE {
+            for (slot, ((name, _), v)) in refs[1..].iter_mut().zip(self.fields.iter().zip(values)) {
+                *slot = (name, v);
+            }
+            &refs[..=values.len()]
+        } else {
+            spilled = std::iter::once(head)
+                .chain(
+                    self.fields
+                        .iter()
+                        .zip(values)
+                        .map(|((name, _), v)| (*name, v as &dyn FieldValue)),
+                )
+                .collect();
+            &spilled
+        };
+        logger.shared().emit(&format::Event {
+            level: *meta.level(),
+            message: &self.message,
+            fields,
+        });
+    }
+
+    fn gathered(&self, slot: &Slot) -> Gathered<'_> {
+        match slot {
+            Slot::I64(v) => Gathered::I64(*v),
+            Slot::U64(v) => Gathered::U64(*v),
+            Slot::F64(v) => Gathered::F64(*v),
+            Slot::Bool(v) => Gathered::Bool(*v),
+            Slot::Text(range) => Gathered::Text(&self.text[range.clone()]),
+        }
+    }
+
+    fn push_text(&mut self, field: &Field, write: impl FnOnce(&mut String)) {
+        if field.name() == "message" {
+            write(&mut self.message);
+        } else {
+            let start = self.text.len();
+            write(&mut self.text);
+            self.fields.push((field.name(), Slot::Text(start..self.text.len())));
+        }
+    }
 }
 
 impl Visit for Collect {
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.fields.push((field.name(), Value::I64(value)));
+        self.fields.push((field.name(), Slot::I64(value)));
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.fields.push((field.name(), Value::U64(value)));
+        self.fields.push((field.name(), Slot::U64(value)));
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.fields.push((field.name(), Value::F64(value)));
+        self.fields.push((field.name(), Slot::F64(value)));
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.fields.push((field.name(), Value::Bool(value)));
+        self.fields.push((field.name(), Slot::Bool(value)));
     }
     fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.message = value.to_owned();
-        } else {
-            self.fields.push((field.name(), Value::Str(value.to_owned())));
-        }
+        self.push_text(field, |s| s.push_str(value));
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if field.name() == "message" {
-            self.message = format!("{value:?}");
-        } else {
-            self.fields.push((field.name(), Value::Str(format!("{value:?}"))));
-        }
+        self.push_text(field, |s| {
+            let _ = write!(s, "{value:?}");
+        });
     }
 }
 
@@ -187,9 +282,17 @@ pub fn try_init(logger: &Logger) -> Result<(), InitError> {
     use tracing_subscriber::util::SubscriberInitExt;
     use tracing_subscriber::EnvFilter;
 
-    let filter = EnvFilter::builder()
+    let mut filter = EnvFilter::builder()
         .with_default_directive(logger.level().into())
         .from_env_lossy();
+    // No layer of this stack wants logwire's own lines and spans (their
+    // logger has written them): filtering them out here makes them cost no
+    // dispatch, unless RUST_LOG asks for them by name.
+    if !std::env::var("RUST_LOG").is_ok_and(|v| v.contains(crate::mirror::TARGET)) {
+        if let Ok(off) = format!("{}=off", crate::mirror::TARGET).parse() {
+            filter = filter.add_directive(off);
+        }
+    }
     tracing_subscriber::registry()
         .with(filter)
         .with(layer(logger))

@@ -33,6 +33,51 @@
 //! assert!(captured.lines()[0].ends_with(" - api - INFO - BUILD_QUEUED | project=demo id=42"));
 //! ```
 //!
+//! # One `tracing` stack
+//!
+//! logwire is a layer of the `tracing` stack, never a replacement for it.
+//! In a process with no stack of its own, one line in `main` installs one
+//! (a registry, an `EnvFilter` reading `RUST_LOG`, and [`layer()`]):
+//!
+//! ```no_run
+//! let api = logwire::file_logger("api");
+//! logwire::init(&api);
+//! ```
+//!
+//! In a process that already has a stack, add logwire's layer to it:
+//!
+//! ```no_run
+//! use tracing_subscriber::prelude::*;
+//!
+//! let api = logwire::file_logger("api");
+//! tracing_subscriber::registry()
+//!     .with(tracing_subscriber::EnvFilter::from_default_env())
+//!     .with(logwire::layer(&api))
+//!     .with(tracing_subscriber::fmt::layer()) // or tracing-opentelemetry, …
+//!     .init();
+//! ```
+//!
+//! Either way, `tracing` events of libraries go to the current request's or
+//! job's logger, with its transaction id; logwire's own lines also reach
+//! the other layers as events of target `logwire`; requests, jobs and
+//! service methods are spans (`request`, `job`, `BuildService::queue`)
+//! whenever a subscriber wants them. Nothing logwire does replaces the
+//! default dispatcher.
+//!
+//! # What logwire installs process-wide
+//!
+//! - the first file logger starts one background thread, `logwire-flush`,
+//!   that writes batched lines; and installs an `atexit` hook, a
+//!   `pthread_atfork` prepare hook and a panic hook (chained to the one
+//!   before it) that write whatever is still in memory;
+//! - `ApiLayer::new` and `run_job` chain a panic hook that keeps the panics
+//!   they catch off stderr (they are logged instead);
+//! - [`reopen_on_sighup`], only when called: a SIGHUP handler and a thread
+//!   that reopens every file;
+//! - [`init`], only when called: the global default `tracing` subscriber;
+//! - file sinks of one path are shared by every logger of the process and
+//!   live until it exits, so that the exit hook always finds them.
+//!
 //! # Where things are
 //!
 //! - [`Logger`], [`file_logger`], [`console_logger`], [`Logger::capture`]
@@ -44,7 +89,8 @@
 //!   `ApiError`, and the logger as an extractor;
 //! - [`worker`]: `run_job` and `poll_loop` for worker processes;
 //!   [`joblog`]: a job's own log file with its scripts' output;
-//! - [`diagnose`] and [`reopen_on_sighup`]: operations.
+//! - [`diagnose`] and [`reopen_on_sighup`]: operations;
+//! - [`layer()`], [`init`] and [`try_init`]: logwire in a `tracing` stack.
 //!
 //! # The line format
 //!
@@ -252,8 +298,7 @@ pub mod __private {
         logger.emit(site, level, message, fields);
     }
     pub use crate::service::{
-        call_once, method_span, ErrorText, InMethod, IsLogger, MethodCall, OutcomeDebug, OutcomeDisplay, OutcomeOther,
-        Wrap,
+        call_once_later, ErrorText, InMethod, IsLogger, MethodCall, OutcomeDebug, OutcomeDisplay, OutcomeOther, Wrap,
     };
     pub use crate::span::MethodGuard;
     pub use crate::{FromContext, Level, Logger};

@@ -94,20 +94,36 @@ pub struct MethodCall {
     logger: Logger,
     level: Level,
     start: Instant,
+    span: Option<tracing::Span>,
 }
 
 impl MethodCall {
     #[inline]
     pub fn start(logger: &Logger, level: Level, may_fail: bool) -> Option<MethodCall> {
-        if logger.enabled(level) || (may_fail && logger.enabled(Level::WARN)) {
+        if logger.enabled(level) || (may_fail && logger.enabled(Level::WARN)) || crate::mirror::may_want(level) {
             Some(MethodCall {
                 logger: logger.clone(),
                 level,
                 start: Instant::now(),
+                span: None,
             })
         } else {
             None
         }
+    }
+
+    /// Opens the method's span, named like its line, when a subscriber
+    /// wants it.
+    pub fn open_span(&mut self, site: &'static Site, method: &'static str, fields: &[(&'static str, &dyn FieldValue)]) {
+        if crate::mirror::may_want(self.level) {
+            self.span = site.span(method, self.level, fields);
+        }
+    }
+
+    /// The method's span, if one was opened.
+    #[inline]
+    pub fn span(&self) -> Option<&tracing::Span> {
+        self.span.as_ref()
     }
 
     /// Writes `METHOD_END`, or `METHOD_ERROR` when `error` is set.
@@ -126,6 +142,7 @@ impl MethodCall {
         if !self.logger.enabled(level) {
             return;
         }
+        let _entered = self.span.as_ref().map(tracing::Span::enter);
         const INLINE: usize = 13;
         let head: (&'static str, &dyn FieldValue) = ("method", &method);
         let tail: (&'static str, &dyn FieldValue) = ("elapsed_ms", &elapsed_ms);
@@ -225,29 +242,13 @@ impl<'a, T: ?Sized> OutcomeOther<'a> for Wrap<'a, T> {
     }
 }
 
-/// Calls a sync method body. Taking `FnOnce` makes the closure one, so a
-/// body may return a borrow of `self` even through `&mut self`.
+/// A sync method body, to be called once. Taking `FnOnce` makes the
+/// closure one, so a body may return a borrow of `self` even through
+/// `&mut self`.
 #[doc(hidden)]
 #[inline(always)]
-pub fn call_once<R>(body: impl FnOnce() -> R) -> R {
-    body()
-}
-
-/// The span of a service method, when a subscriber wants one: named like
-/// the method's line (`BuildService::queue`), with the fields it records.
-#[doc(hidden)]
-#[inline]
-pub fn method_span(
-    site: &'static Site,
-    method: &'static str,
-    level: Level,
-    fields: &[(&'static str, &dyn FieldValue)],
-) -> Option<tracing::Span> {
-    if crate::mirror::may_want(level) {
-        site.span(method, level, fields)
-    } else {
-        None
-    }
+pub fn call_once_later<R>(body: impl FnOnce() -> R) -> impl FnOnce() -> R {
+    body
 }
 
 pin_project! {
@@ -277,8 +278,8 @@ impl<F: Future> Future for InMethod<'_, F> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let _guard = MethodGuard::enter(this.method);
         let _entered = this.span.map(tracing::Span::enter);
+        let _guard = MethodGuard::enter(this.method);
         this.fut.poll(cx)
     }
 }

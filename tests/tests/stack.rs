@@ -165,7 +165,11 @@ fn file_logger(dir: &std::path::Path, name: &str) -> Logger {
 }
 
 fn read_lines(path: std::path::PathBuf) -> Vec<String> {
-    std::fs::read_to_string(path).unwrap().lines().map(str::to_owned).collect()
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -200,7 +204,10 @@ async fn another_layer_sees_everything_inside_requests_and_jobs_and_the_file_hol
     // Spans, with their fields and nesting.
     let (target, fields, parent) = recording.span("request");
     assert_eq!(target, "logwire");
-    assert_eq!(fields, map(&[("method", "GET"), ("path", "/api/builds"), ("txid", &txid)]));
+    assert_eq!(
+        fields,
+        map(&[("method", "GET"), ("path", "/api/builds"), ("txid", &txid)])
+    );
     assert_eq!(parent, None);
     let (_, fields, parent) = recording.span("BuildService::queue");
     assert_eq!(fields, map(&[("project", "demo"), ("api_token", "***")]));
@@ -288,7 +295,10 @@ async fn another_layer_sees_everything_inside_requests_and_jobs_and_the_file_hol
         .iter()
         .map(|l| l.split(" - ").nth(3).unwrap().split(" |").next().unwrap())
         .collect();
-    assert_eq!(messages, ["JOB_START", "update build", "BUILD_RAN", "METHOD_END", "JOB_END"]);
+    assert_eq!(
+        messages,
+        ["JOB_START", "update build", "BUILD_RAN", "METHOD_END", "JOB_END"]
+    );
     assert!(worker_lines.iter().all(|l| l.starts_with("[build-7] ")));
     assert!(worker_lines[1].ends_with("update build | target=sqlx::query"));
 }
@@ -375,7 +385,16 @@ fn rust_log_chooses_library_events_per_target_and_log_level_the_loggers_level() 
     let (messages, stderr) = run_init_child(&[("LOG_LEVEL", "debug")]);
     assert_eq!(
         messages,
-        ["hyper debug", "hyper info", "hyper warn", "sqlx debug", "sqlx info", "sqlx warn", "APP_DEBUG", "APP_INFO"]
+        [
+            "hyper debug",
+            "hyper info",
+            "hyper warn",
+            "sqlx debug",
+            "sqlx info",
+            "sqlx warn",
+            "APP_DEBUG",
+            "APP_INFO"
+        ]
     );
     assert!(!stderr.contains("LOG_LEVEL"));
 }
@@ -383,7 +402,10 @@ fn rust_log_chooses_library_events_per_target_and_log_level_the_loggers_level() 
 #[test]
 fn an_unknown_log_level_warns_once_and_means_info() {
     let (messages, stderr) = run_init_child(&[("LOG_LEVEL", "loud")]);
-    assert_eq!(messages, ["hyper info", "hyper warn", "sqlx info", "sqlx warn", "APP_INFO"]);
+    assert_eq!(
+        messages,
+        ["hyper info", "hyper warn", "sqlx info", "sqlx warn", "APP_INFO"]
+    );
     let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("LOG_LEVEL")).collect();
     assert_eq!(
         warnings,

@@ -163,63 +163,75 @@ fn wrap(imp: &Impl<'_>, m: &Method<'_>) -> ImplItemFn {
         _ => TokenStream::new(),
     };
     let stmts = &original.block.stmts;
-    let is_async = original.sig.asyncness.is_some();
-    let call_body = if is_async {
-        quote! {
-            #private::InMethod::new(#name, __logwire_span.as_ref(), async move {
-                #fake_return
-                #(#stmts)*
-            })
-            .await
-        }
-    } else {
-        quote! {{
-            let __logwire_guard = #private::MethodGuard::enter(#name);
-            #private::call_once(move || {
-                #fake_return
-                #(#stmts)*
-            })
-        }}
-    };
-    // A sync body runs inside the entered span; an async one enters it on
-    // every poll, and again for its line.
-    let (enter_sync, enter_line) = if is_async {
-        (
-            TokenStream::new(),
-            quote!(let __logwire_entered = __logwire_span.as_ref().map(#private::Span::enter);),
-        )
-    } else {
-        (
-            quote!(let __logwire_span = __logwire_span.map(#private::Span::entered);),
-            TokenStream::new(),
-        )
-    };
-
-    let block = quote! {{
+    let static_sites = quote! {
         static __LOGWIRE_SPAN: #private::Site = #private::Site::new(::core::file!(), ::core::line!(), ::core::module_path!());
         static __LOGWIRE_LINE: #private::Site = #private::Site::new(::core::file!(), ::core::line!(), ::core::module_path!());
-        let __logwire_span = #private::method_span(&__LOGWIRE_SPAN, #name, #level, &[#(#span_fields),*]);
-        #enter_sync
-        // One `Option` for the call and its arguments: when the line is
-        // disabled, this is a compare and a branch around the body.
+        // One `Option` for the call and its arguments: when neither the line
+        // nor a span is wanted, this is a compare and a branch around the body.
         let __logwire_state = match #private::MethodCall::start(&self.logger, #level, #may_fail) {
-            ::core::option::Option::Some(__logwire_call) => ::core::option::Option::Some((__logwire_call, (#(#captures,)*))),
+            ::core::option::Option::Some(mut __logwire_call) => {
+                __logwire_call.open_span(&__LOGWIRE_SPAN, #name, &[#(#span_fields),*]);
+                ::core::option::Option::Some((__logwire_call, (#(#captures,)*)))
+            }
             ::core::option::Option::None => ::core::option::Option::None,
         };
-        #[allow(clippy::let_unit_value)]
-        let __logwire_ret = #call_body;
-        if let ::core::option::Option::Some((__logwire_call, __logwire_args)) = __logwire_state {
-            // The line, too, is logged inside the method. (A guard kept from
-            // the body would cost the disabled path its optimizations.)
-            let __logwire_guard = #private::MethodGuard::enter(#name);
-            #enter_line
-            #[allow(unused_imports)]
-            use #private::{OutcomeDebug as _, OutcomeDisplay as _, OutcomeOther as _};
-            let __logwire_error = (&&#private::Wrap(&__logwire_ret)).__logwire_outcome();
-            __logwire_call.finish(&__LOGWIRE_LINE, #name, &[#(#fields),*], __logwire_error);
-        }
-        __logwire_ret
-    }};
+    };
+    // The line, too, is logged inside the method (its span is entered by
+    // `finish`).
+    let finish = quote! {
+        let __logwire_guard = #private::MethodGuard::enter(#name);
+        #[allow(unused_imports)]
+        use #private::{OutcomeDebug as _, OutcomeDisplay as _, OutcomeOther as _};
+        let __logwire_error = (&&#private::Wrap(&__logwire_ret)).__logwire_outcome();
+        __logwire_call.finish(&__LOGWIRE_LINE, #name, &[#(#fields),*], __logwire_error);
+    };
+    let block = if original.sig.asyncness.is_some() {
+        // The span is entered on every poll of the body.
+        quote! {{
+            #static_sites
+            #[allow(clippy::let_unit_value)]
+            let __logwire_ret = #private::InMethod::new(
+                #name,
+                __logwire_state.as_ref().and_then(|(__logwire_call, _)| __logwire_call.span()),
+                async move {
+                    #fake_return
+                    #(#stmts)*
+                },
+            )
+            .await;
+            if let ::core::option::Option::Some((__logwire_call, __logwire_args)) = __logwire_state {
+                #finish
+            }
+            __logwire_ret
+        }}
+    } else {
+        // Two arms around one body, so that the disabled arm is the body and
+        // nothing else: a guard whose store and restore nothing observes
+        // costs nothing.
+        quote! {{
+            #static_sites
+            let __logwire_body = #private::call_once_later(move || {
+                #fake_return
+                #(#stmts)*
+            });
+            match __logwire_state {
+                ::core::option::Option::None => {
+                    let __logwire_guard = #private::MethodGuard::enter(#name);
+                    __logwire_body()
+                }
+                ::core::option::Option::Some((__logwire_call, __logwire_args)) => {
+                    #[allow(clippy::let_unit_value)]
+                    let __logwire_ret = {
+                        let __logwire_entered = __logwire_call.span().map(#private::Span::enter);
+                        let __logwire_guard = #private::MethodGuard::enter(#name);
+                        __logwire_body()
+                    };
+                    #finish
+                    __logwire_ret
+                }
+            }
+        }}
+    };
     let mut wrapped = original.clone();
     wrapped.block = syn::parse2(block).unwrap_or_else(|_| original.block.clone());
     wrapped

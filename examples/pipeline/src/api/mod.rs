@@ -33,6 +33,9 @@ pub fn router(logger: Logger, state: AppState) -> Router {
 /// Runs the API until SIGTERM or Ctrl-C.
 pub async fn run(config: AppConfig, db: Db) -> Result<(), String> {
     let logger = logwire::file_logger("api");
+    // Library events (hyper, tower, your own `tracing::info!`) go to api.log
+    // too, filtered by RUST_LOG; the level is LOG_LEVEL's (default INFO).
+    logwire::init(&logger);
     let admin_password = std::env::var("PIPELINE_ADMIN_PASSWORD").unwrap_or_else(|_| "admin".to_owned());
     let auth = AuthService::new(logger.clone(), db.clone(), config.clone());
     logwire::txid::scope("startup", auth.ensure_admin(&admin_password))

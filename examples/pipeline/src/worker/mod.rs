@@ -39,11 +39,9 @@ impl FromContext<WorkerCtx> for AppConfig {
 
 /// Runs until SIGTERM or Ctrl-C; the job in hand always finishes.
 pub async fn run(config: AppConfig, db: Db) {
-    let ctx = WorkerCtx {
-        logger: logwire::file_logger("worker"),
-        db,
-        config,
-    };
+    let logger = logwire::file_logger("worker");
+    logwire::init(&logger);
+    let ctx = WorkerCtx { logger, db, config };
     logwire::worker::poll_loop(&ctx.logger, Duration::from_millis(250), || poll_once(&ctx)).await;
 }
 
