@@ -100,13 +100,18 @@
 //!
 //! The `[txid] ` prefix appears inside a [`txid::scope`]; the time is UTC;
 //! ` | k=v …` appears when there are fields, in the order written. A value
-//! is bare when it is non-empty and holds no space, `"`, `=`, `\`, control
-//! or other whitespace character; otherwise it is quoted, with `\"`, `\\`,
-//! `\n`, `\r`, `\t` and `\u{1b}`-style escapes. The message is never
-//! quoted; it escapes `\`, `|` and control characters the same way. So no
-//! input can forge a line or send a terminal escape, and every line parses
-//! back to the same message and fields. [`Format::Json`] writes one JSON
-//! object per line instead.
+//! is bare when it is non-empty and holds no space, `"`, `=`, `\`, control,
+//! other whitespace or Unicode format character; otherwise it is quoted,
+//! with `\"`, `\\`, `\n`, `\r`, `\t` and `\u{1b}`-style escapes for every
+//! other control character, every format character (bidi controls such as
+//! U+202E, zero-width spaces, U+FEFF, U+00AD, …) and U+2028/2029. The
+//! message is never quoted; it escapes `\`, `|` and the same characters.
+//! So no input can forge a line, send a terminal escape, or make a viewer
+//! show a line other than the one in the file, and every line parses back
+//! to the same message and fields. A message or value longer than 8 KiB
+//! ([`LoggerBuilder::max_value_bytes`]) is cut on a character boundary and
+//! ends `…[+N bytes]`. [`Format::Json`] writes one JSON object per line
+//! instead.
 //!
 //! # Durability
 //!
@@ -114,8 +119,12 @@
 //! that other processes writing the same file respect. Every line is in the
 //! file within 100 ms, when [`Logger::flush`] returns, when `main` returns
 //! or calls `std::process::exit`, and when a panic unwinds or aborts. A
-//! process killed with `SIGKILL` can lose the lines of its last 25 ms, and
-//! never writes a partial line.
+//! process killed with `SIGKILL` loses the lines it had not yet written
+//! (those of its last 25 ms or so); if the kill lands inside a `write`, part
+//! of a line can remain in the file, alone on its line: the next writer
+//! ends it before appending, so no other line is ever touched. When the
+//! disk is full, lines that could not be written go to stderr whole (after
+//! one warning), and writing to the file resumes when there is room.
 //!
 //! # Rotation
 //!

@@ -52,6 +52,7 @@ struct Inner {
 pub(crate) struct Shared {
     name: String,
     format: Format,
+    max_value: usize,
     sinks: Vec<Sink>,
     clock: Option<Clock>,
 }
@@ -95,6 +96,7 @@ impl Logger {
             backups: 10,
             level: None,
             format: Format::Readable,
+            max_value_bytes: 8 * 1024,
             root: None,
             clock: None,
         }
@@ -110,30 +112,10 @@ impl Logger {
     /// assert!(captured.lines()[0].ends_with(" - test - DEBUG - CACHE_MISS | key=user:7"));
     /// ```
     pub fn capture(name: &str) -> (Logger, Captured) {
-        let captured = Captured::default();
-        let logger = Logger::from_parts(
-            name.to_owned(),
-            LevelFilter::TRACE,
-            Format::Readable,
-            vec![Sink::Capture(captured.clone())],
-            None,
-        );
-        (logger, captured)
+        Logger::builder(name).level(LevelFilter::TRACE).build_capture()
     }
 
-    fn from_parts(
-        name: String,
-        max_level: LevelFilter,
-        format: Format,
-        sinks: Vec<Sink>,
-        clock: Option<Clock>,
-    ) -> Logger {
-        let shared = Shared {
-            name,
-            format,
-            sinks,
-            clock,
-        };
+    fn from_parts(max_level: LevelFilter, shared: Shared) -> Logger {
         Logger {
             inner: Arc::new(Inner { max_level, shared }),
         }
@@ -267,6 +249,7 @@ impl Shared {
         context::with_txid(|txid| {
             let cx = LineContext {
                 time,
+                max_value: self.max_value,
                 logger: &self.name,
                 txid,
                 span,
@@ -286,11 +269,19 @@ impl Shared {
         Record {
             level: ev.level,
             logger: self.name.clone(),
-            message: ev.message.to_owned(),
+            message: format::capped(ev.message, self.max_value).into_owned(),
             fields: ev
                 .fields
                 .iter()
-                .map(|(k, v)| ((*k).to_owned(), Value::of(*v)))
+                .map(|(k, v)| {
+                    let value = match Value::of(*v) {
+                        Value::Str(s) if s.len() > self.max_value => {
+                            Value::Str(format::capped(&s, self.max_value).into_owned())
+                        }
+                        v => v,
+                    };
+                    ((*k).to_owned(), value)
+                })
                 .collect(),
             txid: cx.txid.map(str::to_owned),
             span: cx.span.map(str::to_owned),
@@ -311,6 +302,7 @@ pub struct LoggerBuilder {
     backups: usize,
     level: Option<LevelFilter>,
     format: Format,
+    max_value_bytes: usize,
     root: Option<PathBuf>,
     clock: Option<Clock>,
 }
@@ -325,6 +317,7 @@ impl fmt::Debug for LoggerBuilder {
             .field("backups", &self.backups)
             .field("level", &self.level)
             .field("format", &self.format)
+            .field("max_value_bytes", &self.max_value_bytes)
             .field("root", &self.root)
             .finish_non_exhaustive()
     }
@@ -382,6 +375,21 @@ impl LoggerBuilder {
         self
     }
 
+    /// The most bytes of a message or field value written in a line
+    /// (default 8 KiB), so that one request cannot flood the log. A longer
+    /// one is cut on a character boundary and ends `…[+N bytes]`, N being
+    /// how much was cut; the capture logger records the same.
+    ///
+    /// ```
+    /// let (log, captured) = logwire::Logger::builder("api").max_value_bytes(8).build_capture();
+    /// logwire::info!(log, "QUEUED", project = "démo-project");
+    /// assert!(captured.lines()[0].ends_with(r#"QUEUED | project="démo-pr…[+5 bytes]""#));
+    /// ```
+    pub fn max_value_bytes(mut self, bytes: usize) -> Self {
+        self.max_value_bytes = bytes;
+        self
+    }
+
     /// The directory of the file (default: [`log_root`](crate::log_root)).
     pub fn root(mut self, root: impl Into<PathBuf>) -> Self {
         self.root = Some(root.into());
@@ -410,32 +418,36 @@ impl LoggerBuilder {
     /// Loggers of one process that write the same file share it: the file
     /// options (`max_bytes`, `backups`) of the first one built are the
     /// file's; level, format and console are each logger's own.
-    pub fn build(self) -> Logger {
+    pub fn build(mut self) -> Logger {
         let mut sinks = Vec::new();
         if self.file {
-            let root = self.root.unwrap_or_else(crate::log_root);
+            let root = self.root.take().unwrap_or_else(crate::log_root);
             let path = root.join(format!("{}.log", self.name));
             sinks.push(Sink::File(FileSink::shared(path, self.max_bytes, self.backups)));
         }
         if self.console {
             sinks.push(Sink::Stdout);
         }
+        self.finish(sinks)
+    }
+
+    fn finish(self, sinks: Vec<Sink>) -> Logger {
         let level = self.level.unwrap_or_else(env_level);
-        Logger::from_parts(self.name, level, self.format, sinks, self.clock)
+        let shared = Shared {
+            name: self.name,
+            format: self.format,
+            max_value: self.max_value_bytes,
+            sinks,
+            clock: self.clock,
+        };
+        Logger::from_parts(level, shared)
     }
 
     /// Builds a logger that records in memory instead of writing, with this
     /// builder's name, level, format and clock; for tests.
     pub fn build_capture(self) -> (Logger, Captured) {
         let captured = Captured::default();
-        let level = self.level.unwrap_or_else(env_level);
-        let logger = Logger::from_parts(
-            self.name,
-            level,
-            self.format,
-            vec![Sink::Capture(captured.clone())],
-            self.clock,
-        );
+        let logger = self.finish(vec![Sink::Capture(captured.clone())]);
         (logger, captured)
     }
 }

@@ -243,3 +243,73 @@ fn every_captured_line_matches_the_format_regex() {
         assert_eq!(p.fields, [("odd key".to_owned(), "v".to_owned())]);
     }
 }
+
+#[test]
+fn long_values_and_messages_are_cut_at_8_kib_on_a_character_boundary() {
+    let (log, cap) = fixed("api", Format::Readable);
+    // 1.9 MB of a three-byte character: the cut falls inside one.
+    let project = "日".repeat(633_334);
+    let message = format!("M{}", "x".repeat(9_000));
+    let error = std::io::Error::other("e".repeat(20_000));
+    logwire::warn!(log, &message, project = project.as_str(), error = %error, n = 1);
+    let line = &cap.lines()[0];
+    let kept = "日".repeat(2730); // 8190 bytes; the next character would pass 8192
+    assert_eq!(
+        *line,
+        format!(
+            "2025-01-01 12:00:00,123 - api - WARN - M{x}…[+809 bytes] | project=\"{kept}…[+1891812 bytes]\" \
+             error=\"{e}…[+11808 bytes]\" n=1",
+            x = "x".repeat(8191),
+            e = "e".repeat(8192),
+        )
+    );
+    // The capture logger records the same capped values.
+    let record = &cap.records()[0];
+    assert_eq!(record.message.len(), 8192 + "…[+809 bytes]".len());
+    assert_eq!(
+        record.field("project").unwrap(),
+        format!("{kept}…[+1891812 bytes]").as_str()
+    );
+    assert_eq!(
+        record.field("error").unwrap(),
+        format!("{}…[+11808 bytes]", "e".repeat(8192)).as_str()
+    );
+
+    let (log, cap) = fixed("api", Format::Json);
+    logwire::info!(log, "Q", project = project.as_str());
+    assert!(cap.lines()[0].contains(&format!(r#""project":"{kept}…[+1891812 bytes]""#)));
+    assert!(cap.lines()[0].len() < 9 * 1024);
+}
+
+#[test]
+fn bidi_and_invisible_characters_are_escaped_so_a_viewer_shows_the_file() {
+    let (log, cap) = fixed("api", Format::Readable);
+    // What Trojan Source does: the viewer would show "admin" and "exe.txt".
+    logwire::info!(
+        log,
+        "LOGIN\u{202e}",
+        user = "admin\u{200b}",
+        file = "\u{2066}exe.txt\u{2069}",
+        bom = "\u{feff}x"
+    );
+    assert_eq!(
+        cap.lines(),
+        [
+            r#"2025-01-01 12:00:00,123 - api - INFO - LOGIN\u{202e} | user="admin\u{200b}" file="\u{2066}exe.txt\u{2069}" bom="\u{feff}x""#
+        ]
+    );
+    let parsed = parse_line(&cap.lines()[0]).unwrap();
+    assert_eq!(parsed.message, "LOGIN\u{202e}");
+    assert_eq!(parsed.field("file"), Some("\u{2066}exe.txt\u{2069}"));
+    for c in [
+        '\u{ad}', '\u{61c}', '\u{200f}', '\u{202a}', '\u{2060}', '\u{2067}', '\u{2028}', '\u{2029}',
+    ] {
+        let (log, cap) = fixed("api", Format::Readable);
+        logwire::info!(log, "X", v = format!("a{c}b"));
+        assert!(
+            cap.lines()[0].ends_with(&format!(r#"v="a\u{{{:x}}}b""#, c as u32)),
+            "{:?}",
+            cap.lines()[0]
+        );
+    }
+}

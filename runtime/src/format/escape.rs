@@ -4,22 +4,59 @@
 //! - a field value is bare when it is non-empty and holds no space, `"`, `=`,
 //!   `\`, whitespace or control character; otherwise it is double-quoted;
 //! - inside quotes, `"` and `\` are backslash-escaped, `\n`, `\r` and `\t`
-//!   keep their usual escapes, and every other control or non-space
-//!   whitespace character is written `\u{hex}`;
+//!   keep their usual escapes, and every other control, non-space
+//!   whitespace or Unicode format character (bidi controls, zero-width
+//!   spaces, U+FEFF, U+00AD, …) is written `\u{hex}`;
 //! - the message is never quoted: it escapes `\`, `|` and the same
 //!   characters, so the ` | ` that opens the fields is never ambiguous;
 //! - a transaction id escapes `\`, `]` and the same characters.
 //!
-//! So no input can end a line early, forge a second line, or send a
-//! terminal escape sequence.
+//! So no input can end a line early, forge a second line, send a terminal
+//! escape sequence, or make a viewer show a line other than the one in the
+//! file.
 
 use std::fmt::Write as _;
 
 /// True for characters that may never appear raw in a line: controls (C0,
-/// DEL, C1) and whitespace other than the plain space, such as U+2028.
+/// DEL, C1), whitespace other than the plain space (such as U+2028), and
+/// Unicode format characters, which a viewer draws as nothing or uses to
+/// reorder what it shows (bidi overrides, zero-width spaces: CVE-2021-42574).
 #[inline]
 fn must_escape(c: char) -> bool {
-    c.is_control() || (c != ' ' && c.is_whitespace())
+    c.is_control() || (c != ' ' && c.is_whitespace()) || is_format(c)
+}
+
+/// The characters of Unicode's general category Cf (format), Unicode 16.
+/// The standard library has no category lookup, and this short table is
+/// all the line format needs.
+const FORMAT: [(u32, u32); 21] = [
+    (0x00AD, 0x00AD),
+    (0x0600, 0x0605),
+    (0x061C, 0x061C),
+    (0x06DD, 0x06DD),
+    (0x070F, 0x070F),
+    (0x0890, 0x0891),
+    (0x08E2, 0x08E2),
+    (0x180E, 0x180E),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x2064),
+    (0x2066, 0x206F),
+    (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0001, 0xE0001),
+    (0xE0020, 0xE007F),
+];
+
+#[inline]
+fn is_format(c: char) -> bool {
+    let c = c as u32;
+    c >= 0xAD && FORMAT.iter().any(|&(lo, hi)| (lo..=hi).contains(&c))
 }
 
 /// Bytes that force quoting when they appear in an ASCII value.
@@ -148,7 +185,10 @@ pub(crate) fn push_json_str(out: &mut String, s: &str) {
         };
         out.push_str(&s[start..i]);
         if esc.is_empty() {
-            let _ = write!(out, "\\u{:04x}", c as u32);
+            // Beyond U+FFFF (some format characters), JSON wants a surrogate pair.
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                let _ = write!(out, "\\u{:04x}", unit);
+            }
         } else {
             out.push_str(esc);
         }
@@ -188,6 +228,35 @@ mod tests {
         assert_eq!(value("é\u{2028}"), r#""é\u{2028}""#);
         assert_eq!(value("ü x"), r#""ü x""#);
         assert_eq!(value("ü\u{a0}"), r#""ü\u{a0}""#);
+    }
+
+    #[test]
+    fn format_characters_are_escaped_everywhere() {
+        // Trojan Source: bidi overrides and invisible characters.
+        assert_eq!(value("admin\u{202e}txt.exe"), r#""admin\u{202e}txt.exe""#);
+        assert_eq!(value("a\u{200b}b"), r#""a\u{200b}b""#);
+        for c in [
+            '\u{ad}',
+            '\u{61c}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{2060}',
+            '\u{feff}',
+            '\u{e0001}',
+        ] {
+            assert_eq!(value(&format!("x{c}")), format!("\"x\\u{{{:x}}}\"", c as u32));
+        }
+        let mut out = String::new();
+        push_message(&mut out, "LOGIN\u{202e}");
+        assert_eq!(out, r"LOGIN\u{202e}");
+        let mut out = String::new();
+        push_text(&mut out, "build \u{2067}ok");
+        assert_eq!(out, r"build \u{2067}ok");
+        let mut out = String::new();
+        push_json_str(&mut out, "\u{202e}\u{e0001}");
+        assert_eq!(out, r"\u202e\udb40\udc01");
+        // Letters that merely look unusual stay as they are.
+        assert_eq!(value("日本"), "日本");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub(crate) mod escape;
 pub(crate) mod time;
 
+use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 use std::time::SystemTime;
 
@@ -35,6 +36,8 @@ pub(crate) struct Event<'a> {
 /// What surrounds an event: when, where and under which ids.
 pub(crate) struct LineContext<'a> {
     pub(crate) time: SystemTime,
+    /// The most bytes of a message or value written before it is cut.
+    pub(crate) max_value: usize,
     pub(crate) logger: &'a str,
     pub(crate) txid: Option<&'a str>,
     pub(crate) span: Option<&'a str>,
@@ -70,24 +73,92 @@ fn readable(out: &mut String, cx: &LineContext<'_>, ev: &Event<'_>) {
     out.push_str(" - ");
     out.push_str(level_name(ev.level));
     out.push_str(" - ");
-    escape::push_message(out, ev.message);
+    escape::push_message(out, &capped(ev.message, cx.max_value));
     for (i, (key, value)) in ev.fields.iter().enumerate() {
         out.push_str(if i == 0 { " | " } else { " " });
         escape::push_value(out, key);
         out.push('=');
-        value.record(&mut ReadableValue(out));
+        value.record(&mut ReadableValue(out, cx.max_value));
     }
     out.push('\n');
 }
 
-/// Writes a field value in the readable format.
-struct ReadableValue<'a>(&'a mut String);
+/// `s` cut to at most `max` bytes on a character boundary, with
+/// `…[+N bytes]` saying how much was cut; `s` itself when it fits.
+pub(crate) fn capped(s: &str, max: usize) -> Cow<'_, str> {
+    if s.len() <= max {
+        return Cow::Borrowed(s);
+    }
+    let end = floor_boundary(s, max);
+    Cow::Owned(format!("{}{}", &s[..end], CutMarker(s.len() - end)))
+}
+
+/// The largest character boundary of `s` at or before `i`.
+pub(crate) fn floor_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// What ends a cut value: `…[+N bytes]`.
+struct CutMarker(usize);
+
+impl fmt::Display for CutMarker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "…[+{} bytes]", self.0)
+    }
+}
+
+/// Passes on at most `room` bytes, cut on a character boundary, and counts
+/// the rest: a huge `Display` costs no more memory than its cap.
+struct Limited<W> {
+    inner: W,
+    room: usize,
+    cut: usize,
+}
+
+impl<W: fmt::Write> fmt::Write for Limited<W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.cut > 0 {
+            self.cut += s.len();
+            return Ok(());
+        }
+        if s.len() <= self.room {
+            self.room -= s.len();
+            return self.inner.write_str(s);
+        }
+        let end = floor_boundary(s, self.room);
+        self.room = 0;
+        self.cut = s.len() - end;
+        self.inner.write_str(&s[..end])
+    }
+}
+
+impl<W: fmt::Write> Limited<W> {
+    fn new(inner: W, room: usize) -> Self {
+        Limited { inner, room, cut: 0 }
+    }
+
+    /// Formats `args`, then the cut marker if anything was cut.
+    fn write_capped(mut self, args: fmt::Arguments<'_>) -> fmt::Result {
+        self.write_fmt(args)?;
+        if self.cut > 0 {
+            write!(self.inner, "{}", CutMarker(self.cut))?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes a field value in the readable format, cut at the given length.
+struct ReadableValue<'a>(&'a mut String, usize);
 
 impl ReadableValue<'_> {
     /// Formats in place; only a value that needs quoting is moved and escaped.
-    fn write_fmt_value(&mut self, f: impl FnOnce(&mut String) -> fmt::Result) {
+    fn write_fmt_value(&mut self, args: fmt::Arguments<'_>) {
         let start = self.0.len();
-        if f(self.0).is_err() {
+        if Limited::new(&mut *self.0, self.1).write_capped(args).is_err() {
             self.0.truncate(start);
             self.0.push_str("\"<formatting failed>\"");
             return;
@@ -114,13 +185,13 @@ impl Recorder for ReadableValue<'_> {
         self.0.push_str(if v { "true" } else { "false" });
     }
     fn record_str(&mut self, v: &str) {
-        escape::push_value(self.0, v);
+        escape::push_value(self.0, &capped(v, self.1));
     }
     fn record_display(&mut self, v: &dyn fmt::Display) {
-        self.write_fmt_value(|out| write!(out, "{v}"));
+        self.write_fmt_value(format_args!("{v}"));
     }
     fn record_debug(&mut self, v: &dyn fmt::Debug) {
-        self.write_fmt_value(|out| write!(out, "{v:?}"));
+        self.write_fmt_value(format_args!("{v:?}"));
     }
 }
 
@@ -136,7 +207,7 @@ fn json(out: &mut String, cx: &LineContext<'_>, ev: &Event<'_>) {
         escape::push_json_str(out, txid);
     }
     out.push_str("\",\"message\":\"");
-    escape::push_json_str(out, ev.message);
+    escape::push_json_str(out, &capped(ev.message, cx.max_value));
     out.push_str("\",\"fields\":{");
     for (i, (key, value)) in ev.fields.iter().enumerate() {
         if i > 0 {
@@ -145,7 +216,7 @@ fn json(out: &mut String, cx: &LineContext<'_>, ev: &Event<'_>) {
         out.push('"');
         escape::push_json_str(out, key);
         out.push_str("\":");
-        value.record(&mut JsonValue(out));
+        value.record(&mut JsonValue(out, cx.max_value));
     }
     out.push('}');
     if let Some(span) = cx.span {
@@ -156,8 +227,8 @@ fn json(out: &mut String, cx: &LineContext<'_>, ev: &Event<'_>) {
     out.push_str("}\n");
 }
 
-/// Writes a field value as JSON.
-struct JsonValue<'a>(&'a mut String);
+/// Writes a field value as JSON, cut at the given length.
+struct JsonValue<'a>(&'a mut String, usize);
 
 /// Escapes everything formatted through it as the body of a JSON string.
 struct JsonEscaper<'a>(&'a mut String);
@@ -170,10 +241,10 @@ impl fmt::Write for JsonEscaper<'_> {
 }
 
 impl JsonValue<'_> {
-    fn quoted(&mut self, f: impl FnOnce(&mut JsonEscaper<'_>) -> fmt::Result) {
+    fn quoted(&mut self, args: fmt::Arguments<'_>) {
         self.0.push('"');
         let start = self.0.len();
-        if f(&mut JsonEscaper(self.0)).is_err() {
+        if Limited::new(JsonEscaper(self.0), self.1).write_capped(args).is_err() {
             self.0.truncate(start);
             self.0.push_str("<formatting failed>");
         }
@@ -193,7 +264,7 @@ impl Recorder for JsonValue<'_> {
             let _ = write!(self.0, "{v}");
         } else {
             // JSON has no NaN or infinity.
-            self.quoted(|w| write!(w, "{v}"));
+            self.quoted(format_args!("{v}"));
         }
     }
     fn record_bool(&mut self, v: bool) {
@@ -201,13 +272,13 @@ impl Recorder for JsonValue<'_> {
     }
     fn record_str(&mut self, v: &str) {
         self.0.push('"');
-        escape::push_json_str(self.0, v);
+        escape::push_json_str(self.0, &capped(v, self.1));
         self.0.push('"');
     }
     fn record_display(&mut self, v: &dyn fmt::Display) {
-        self.quoted(|w| write!(w, "{v}"));
+        self.quoted(format_args!("{v}"));
     }
     fn record_debug(&mut self, v: &dyn fmt::Debug) {
-        self.quoted(|w| write!(w, "{v:?}"));
+        self.quoted(format_args!("{v:?}"));
     }
 }

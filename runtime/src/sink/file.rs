@@ -11,11 +11,17 @@
 //! - the decision to rotate reads the size from `fstat`, never from a
 //!   counter kept in this process, and the rename chain runs under the lock;
 //! - after a `fork` the child opens its own lock file, since a `flock` is
-//!   shared by every process holding the same open file description.
+//!   shared by every process holding the same open file description;
+//! - before appending, a file that does not end with `\n` is ended with
+//!   one: a writer killed inside a `write` (or cut short by a full disk)
+//!   leaves part of a line, and the next line must not be glued to it. The
+//!   fragment stays in the file, alone on its line;
+//! - when a `write` is cut short, the lines it wrote whole count as
+//!   written; the rest, from the start of the cut line, is not.
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::io::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -257,6 +263,9 @@ impl FileSink {
         // The lock file stays open for the whole batch: only the log is reopened.
         let _held = Flock::exclusive(lock.as_raw_fd())?;
         self.follow_rotation(st)?;
+        if let Output::File { file, .. } = &mut st.out {
+            end_last_line(file)?;
+        }
         while !rest.is_empty() {
             let Output::File { file, .. } = &mut st.out else {
                 io::stderr().write_all(rest)?;
@@ -276,8 +285,7 @@ impl FileSink {
                     n => n,
                 }
             };
-            file.write_all(&rest[..take])?;
-            *rest = &rest[take..];
+            write_lines(file, rest, take)?;
         }
         Ok(())
     }
@@ -333,6 +341,50 @@ impl FileSink {
         let mut name = self.path.clone().into_os_string();
         name.push(format!(".{i}"));
         PathBuf::from(name)
+    }
+}
+
+/// Writes the first `len` bytes of `rest` (whole lines) and advances
+/// `rest` past them. When a `write` fails part-way, `rest` is advanced past
+/// the lines written whole only: a line cut short counts as not written.
+fn write_lines(file: &mut File, rest: &mut &[u8], len: usize) -> io::Result<()> {
+    let mut written = 0;
+    while written < len {
+        match file.write(&rest[written..len]) {
+            Ok(0) => return Err(cut_short(rest, written, io::ErrorKind::WriteZero.into())),
+            Ok(n) => written += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(cut_short(rest, written, e)),
+        }
+    }
+    *rest = &rest[len..];
+    Ok(())
+}
+
+fn cut_short(rest: &mut &[u8], written: usize, e: io::Error) -> io::Error {
+    let whole = if rest.get(written) == Some(&b'\n') {
+        // Only the terminator is missing: the line is in the file, and the
+        // next batch ends it.
+        written + 1
+    } else {
+        rest[..written].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
+    };
+    *rest = &rest[whole..];
+    e
+}
+
+/// Ends the file with `\n` when its last byte is something else (a line
+/// cut short by a killed writer or a full disk).
+fn end_last_line(file: &mut File) -> io::Result<()> {
+    let size = file.metadata()?.len();
+    if size == 0 {
+        return Ok(());
+    }
+    let mut last = [0u8; 1];
+    match file.read_exact_at(&mut last, size - 1) {
+        Ok(()) if last[0] != b'\n' => file.write_all(b"\n"),
+        // A file we may append to but not read: nothing to check with.
+        Ok(()) | Err(_) => Ok(()),
     }
 }
 
@@ -399,7 +451,20 @@ pub(crate) fn create_dir(dir: &Path) -> io::Result<()> {
 }
 
 fn open_log(path: &Path) -> io::Result<File> {
-    OpenOptions::new().append(true).create(true).mode(0o660).open(path)
+    let open = |read| {
+        OpenOptions::new()
+            .read(read)
+            .append(true)
+            .create(true)
+            .mode(0o660)
+            .open(path)
+    };
+    // Read access lets the sink check the file's last byte; a file that is
+    // write-only for us is still written.
+    match open(true) {
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => open(false),
+        r => r,
+    }
 }
 
 fn fall_back(path: &Path, e: &io::Error) -> Output {

@@ -20,6 +20,9 @@
 //!   (`LOG_LEVEL`), then `try_init` again (its error goes to stderr), then
 //!   library events of `hyper` and `sqlx` at DEBUG, INFO and WARN and the
 //!   logger's own `APP_DEBUG` and `APP_INFO`;
+//! - `diskfull`: log COUNT lines in batches of 10, each batch flushed,
+//!   touch `{CHILD_SYNC}/ready`, wait for `{CHILD_SYNC}/go`, log COUNT more
+//!   (for a disk that fills up and then has room again);
 //! - `shared`: with umask 0002 (the systemd units' `UMask=`), log COUNT
 //!   lines rotating at `CHILD_MAX_BYTES`, keeping 200 backups.
 
@@ -62,6 +65,31 @@ fn main() -> ExitCode {
     };
     if mode == "init" {
         init(&log);
+        return ExitCode::SUCCESS;
+    }
+    if mode == "diskfull" {
+        let sync = std::path::PathBuf::from(std::env::var_os("CHILD_SYNC").expect("CHILD_SYNC is set"));
+        let batch = |from: u64| {
+            for seq in from..from + count {
+                logwire::info!(
+                    log,
+                    "LINE",
+                    proc = 0,
+                    seq = seq,
+                    pad = "0123456789abcdef0123456789abcdef"
+                );
+                if seq % 10 == 9 {
+                    log.flush();
+                }
+            }
+            log.flush();
+        };
+        batch(0);
+        let _ = std::fs::write(sync.join("ready"), b"");
+        while !sync.join("go").exists() {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        batch(count);
         return ExitCode::SUCCESS;
     }
     if mode == "worker" {
