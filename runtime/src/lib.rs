@@ -146,7 +146,7 @@ mod diagnose;
 mod field;
 mod format;
 pub mod joblog;
-mod layer;
+mod stack;
 mod logger;
 mod mirror;
 mod panic;
@@ -163,8 +163,8 @@ pub use diagnose::{diagnose, Diagnosis, LogFile, LoggerState, Ownership, Problem
 pub use field::{FieldValue, Recorder, Value};
 pub use format::Format;
 #[cfg(feature = "init")]
-pub use layer::{init, try_init};
-pub use layer::{layer, InitError, LibraryEvents, LogLayer};
+pub use stack::{init, try_init};
+pub use stack::{layer, InitError, LibraryEvents, LogLayer};
 pub use logger::{console_logger, file_logger, Logger, LoggerBuilder};
 pub use paths::{data_dir, log_root};
 pub use reopen::reopen_on_sighup;

@@ -194,7 +194,7 @@ impl Site {
             // One site logging lines of two shapes (METHOD_END and
             // METHOD_ERROR at one level, a job's own fields).
             Some(_) => make(),
-            None => *slot.get_or_init(make),
+            None => slot.get_or_init(make),
         }
     }
 

@@ -1,4 +1,4 @@
-//! logwire as one layer of a `tracing` stack: [`layer`], [`init`] and
+//! logwire as one layer of a `tracing` stack: [`layer()`], [`init`] and
 //! [`try_init`].
 
 use std::cell::RefCell;
@@ -48,7 +48,7 @@ where
     LogLayer { logger: logger.clone() }.with_filter(LibraryEvents { logger: logger.clone() })
 }
 
-/// The layer that [`layer`] returns, before its filter.
+/// The layer that [`layer()`] returns, before its filter.
 #[derive(Debug, Clone)]
 pub struct LogLayer {
     logger: Logger,
@@ -70,7 +70,7 @@ impl<S: Subscriber> Layer<S> for LogLayer {
     }
 }
 
-/// The per-layer filter of [`layer`]: library events only (no spans, none
+/// The per-layer filter of [`layer()`]: library events only (no spans, none
 /// of logwire's own lines), at the current logger's level. Being a
 /// per-layer filter, it never hides anything from the other layers.
 #[derive(Debug, Clone)]
