@@ -146,7 +146,6 @@ mod diagnose;
 mod field;
 mod format;
 pub mod joblog;
-mod stack;
 mod logger;
 mod mirror;
 mod panic;
@@ -155,6 +154,7 @@ mod reopen;
 mod service;
 mod sink;
 mod span;
+mod stack;
 pub mod txid;
 pub mod worker;
 
@@ -162,14 +162,14 @@ pub use context::Scoped;
 pub use diagnose::{diagnose, Diagnosis, LogFile, LoggerState, Ownership, Problem};
 pub use field::{FieldValue, Recorder, Value};
 pub use format::Format;
-#[cfg(feature = "init")]
-pub use stack::{init, try_init};
-pub use stack::{layer, InitError, LibraryEvents, LogLayer};
 pub use logger::{console_logger, file_logger, Logger, LoggerBuilder};
 pub use paths::{data_dir, log_root};
 pub use reopen::reopen_on_sighup;
 pub use service::FromContext;
 pub use sink::{Captured, Record};
+#[cfg(feature = "init")]
+pub use stack::{init, try_init};
+pub use stack::{layer, InitError, LibraryEvents, LogLayer};
 pub use tracing::Level;
 
 /// Makes a struct a service, or logs every method of its impl block.
