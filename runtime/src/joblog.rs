@@ -36,7 +36,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -118,7 +118,50 @@ impl JobLog {
     /// Any amount of output is fine: both pipes are read at once, so the
     /// program never blocks on a full pipe. A program that cannot be
     /// started is an `Err`, and a line in the log naming it.
+    ///
+    /// The program runs in a process group of its own and is killed if
+    /// this process dies (`PR_SET_PDEATHSIG`). The job ends when the
+    /// program exits, even if something it started in the background still
+    /// holds its output: what is buffered is read, and after a short grace
+    /// the rest of its process group is killed.
     pub async fn run_script(&self, cmd: std::process::Command, description: &str) -> io::Result<ExitStatus> {
+        self.run(cmd, description, None).await
+    }
+
+    /// [`run_script`](Self::run_script), bounded by `timeout`: when it
+    /// expires, the whole process group gets SIGTERM, then SIGKILL after a
+    /// grace of two seconds; the footer says `timed out after N s` and the
+    /// result is an error of kind [`io::ErrorKind::TimedOut`].
+    ///
+    /// ```no_run
+    /// # async fn build(job: logwire::joblog::JobLog) -> std::io::Result<()> {
+    /// use std::time::Duration;
+    ///
+    /// let mut cmd = std::process::Command::new("sh");
+    /// cmd.arg("build.sh");
+    /// match job.run_script_with_timeout(cmd, "Running build", Duration::from_secs(3600)).await {
+    ///     Ok(status) if status.success() => job.append("Build succeeded")?,
+    ///     Ok(_) => job.append("Build failed")?,
+    ///     Err(e) if e.kind() == std::io::ErrorKind::TimedOut => job.append("Build took too long")?,
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn run_script_with_timeout(
+        &self,
+        cmd: std::process::Command,
+        description: &str,
+        timeout: Duration,
+    ) -> io::Result<ExitStatus> {
+        self.run(cmd, description, Some(timeout)).await
+    }
+
+    async fn run(
+        &self,
+        mut cmd: std::process::Command,
+        description: &str,
+        timeout: Option<Duration>,
+    ) -> io::Result<ExitStatus> {
         let program = format!("{:?}", cmd.get_program());
         let args: Vec<String> = cmd.get_args().map(|a| format!("{a:?}")).collect();
         let dir = match cmd.get_current_dir() {
@@ -131,6 +174,7 @@ impl JobLog {
             .join(" ");
         self.append(&format!("=== {description}: {command_line} (in {})", dir.display()))?;
 
+        own_group_dying_with_us(&mut cmd);
         let mut cmd = tokio::process::Command::from(cmd);
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -144,25 +188,67 @@ impl JobLog {
                 return Err(io::Error::new(e.kind(), format!("cannot start {program}: {e}")));
             }
         };
-        let stdout = child.stdout.take();
-        let stderr = child.stderr.take();
-        let (out, err, status) = tokio::join!(
-            self.pump(stdout, Stream::Stdout),
-            self.pump(stderr, Stream::Stderr),
-            child.wait()
-        );
-        out?;
-        err?;
-        let status = status?;
+        let group = child.id().and_then(|id| i32::try_from(id).ok());
+        let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+        let pumps = async {
+            let (out, err) = tokio::join!(self.pump(stdout, Stream::Stdout), self.pump(stderr, Stream::Stderr));
+            out.and(err)
+        };
+        let mut pumps = std::pin::pin!(pumps);
+        let mut pumped: Option<io::Result<()>> = None;
+
+        let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+        let mut timed_out = false;
+        let mut killed = false;
+        let status = loop {
+            let wake = match (deadline, timed_out) {
+                (Some(at), false) => Some(at),
+                (Some(at), true) if !killed => Some(at + KILL_GRACE),
+                _ => None,
+            };
+            tokio::select! {
+                done = &mut pumps, if pumped.is_none() => pumped = Some(done),
+                status = child.wait() => break status?,
+                () = sleep_until(wake), if wake.is_some() => {
+                    if timed_out {
+                        kill_group(group, libc::SIGKILL);
+                        killed = true;
+                    } else {
+                        kill_group(group, libc::SIGTERM);
+                        timed_out = true;
+                    }
+                }
+            }
+        };
+        // The program is gone; its pipes may still be held by something it
+        // started in the background. Read what is there, then end it.
+        if pumped.is_none() {
+            pumped = tokio::time::timeout(OUTPUT_GRACE, &mut pumps).await.ok();
+        }
+        kill_group(group, libc::SIGKILL);
+        if pumped.is_none() {
+            pumped = tokio::time::timeout(OUTPUT_GRACE, &mut pumps).await.ok();
+        }
+        if let Some(result) = pumped {
+            result?;
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        if let (true, Some(limit)) = (timed_out, timeout) {
+            let limit = limit.as_secs_f64();
+            self.append(&format!(
+                "=== {description}: timed out after {limit} s, killed ({seconds:.3} s)"
+            ))?;
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("{description}: timed out after {limit} s"),
+            ));
+        }
         let ended = match (status.code(), status.signal()) {
             (Some(code), _) => format!("exit code {code}"),
             (None, Some(signal)) => format!("killed by signal {signal}"),
             (None, None) => "ended".to_owned(),
         };
-        self.append(&format!(
-            "=== {description}: {ended} after {:.3} s",
-            started.elapsed().as_secs_f64()
-        ))?;
+        self.append(&format!("=== {description}: {ended} after {seconds:.3} s"))?;
         Ok(status)
     }
 
@@ -192,15 +278,76 @@ impl JobLog {
                 start += i + 1;
             }
             pending.drain(..start);
-            while pending.len() >= MAX_LINE {
-                // A line without end: write what we have, keep reading.
-                let piece: Vec<u8> = pending.drain(..MAX_LINE).collect();
+            while pending.len() > MAX_LINE {
+                // A line without end: write what we have, cut where a
+                // character starts, and keep reading.
+                let cut = char_start_at_or_before(&pending, MAX_LINE);
+                let piece: Vec<u8> = pending.drain(..cut).collect();
                 push_line(&mut out, now, stream.mark(), &String::from_utf8_lossy(&piece));
             }
             if !out.is_empty() {
                 self.write(out.as_bytes())?;
             }
         }
+    }
+}
+
+/// The last index at or before `at` where a UTF-8 character starts (a
+/// byte that is not a continuation byte), looking back at most 3 bytes;
+/// `at` itself for bytes that are not UTF-8 anyway.
+fn char_start_at_or_before(bytes: &[u8], at: usize) -> usize {
+    (at.saturating_sub(3)..=at)
+        .rev()
+        .find(|&i| bytes.get(i).is_none_or(|b| b & 0xC0 != 0x80))
+        .filter(|&i| i > 0)
+        .unwrap_or(at)
+}
+
+/// How long the output of a program that exited is read before the rest of
+/// its process group is killed.
+const OUTPUT_GRACE: Duration = Duration::from_millis(500);
+
+/// Between SIGTERM and SIGKILL for a program that timed out.
+const KILL_GRACE: Duration = Duration::from_secs(2);
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Signals every process of the program's group; a group that is gone
+/// already is fine.
+fn kill_group(group: Option<i32>, signal: libc::c_int) {
+    if let Some(group) = group.filter(|&g| g > 0) {
+        // SAFETY: kill(2) with a negative pid signals a process group; it
+        // touches no memory.
+        unsafe { libc::kill(-group, signal) };
+    }
+}
+
+/// Makes the program the leader of a new process group, so that it and
+/// what it starts can be signalled together, and has the kernel kill it
+/// when the process that started it dies.
+fn own_group_dying_with_us(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+
+    cmd.process_group(0);
+    // SAFETY: the closure runs in the child between fork and exec and only
+    // makes async-signal-safe system calls (prctl, getppid).
+    unsafe {
+        let parent = libc::getpid();
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // The parent died before the line above: nobody will be told.
+            if libc::getppid() != parent {
+                return Err(io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
     }
 }
 

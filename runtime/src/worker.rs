@@ -47,12 +47,13 @@
 //!     }
 //! }
 //!
-//! async fn poll_once(ctx: &WorkerCtx) {
+//! /// Runs one queued build, if there is one; `true` when it did.
+//! async fn poll_once(ctx: &WorkerCtx) -> bool {
 //!     let builds = BuildService::from_context(ctx);
-//!     while let Some(id) = builds.next_queued().await {
-//!         // JOB_START, JOB_END and any error under the txid `build-{id}`.
-//!         let _ = logwire::worker::run_job(&ctx.logger, format!("build-{id}"), builds.build(id)).await;
-//!     }
+//!     let Some(id) = builds.next_queued().await else { return false };
+//!     // JOB_START, JOB_END and any error under the txid `build-{id}`.
+//!     let _ = logwire::worker::run_job(&ctx.logger, format!("build-{id}"), builds.build(id)).await;
+//!     true
 //! }
 //!
 //! #[tokio::main]
@@ -232,6 +233,30 @@ where
     Job::new(logger, txid).run(fut).await
 }
 
+/// What one call of a [`poll_loop`]'s `poll_once` did.
+///
+/// Return `true` from `poll_once` when it ran a job: the loop then looks
+/// for the next one at once, after checking for a stop signal. Run *one*
+/// job per call, so that a worker asked to stop finishes the job in hand
+/// and claims nothing new. `()` means "nothing to do": the loop waits its
+/// interval.
+pub trait Polled {
+    /// Whether the poll ran a job.
+    fn worked(&self) -> bool;
+}
+
+impl Polled for () {
+    fn worked(&self) -> bool {
+        false
+    }
+}
+
+impl Polled for bool {
+    fn worked(&self) -> bool {
+        *self
+    }
+}
+
 /// What stopped a [`poll_loop`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -251,8 +276,11 @@ impl Stop {
     }
 }
 
-/// The main loop of a worker process: calls `poll_once` every `interval`
-/// until SIGTERM or Ctrl-C, then returns after the poll in hand finishes.
+/// The main loop of a worker process: calls `poll_once` until SIGTERM or
+/// Ctrl-C, then returns after the poll in hand finishes. After a poll that
+/// ran a job (returned `true`, see [`Polled`]) it polls again at once,
+/// otherwise after `interval`; a stop signal is looked at between polls,
+/// so a worker asked to stop claims nothing new.
 ///
 /// Logs `WORKER_START | interval_ms=…` and `WORKER_STOP | signal=SIGTERM
 /// polls=…`, and flushes every logger of the process before returning, so
@@ -265,7 +293,8 @@ impl Stop {
 pub async fn poll_loop<F, Fut>(logger: &Logger, interval: Duration, mut poll_once: F) -> Option<Stop>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = ()>,
+    Fut: Future,
+    Fut::Output: Polled,
 {
     let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
         (Ok(term), Ok(int)) => (term, int),
@@ -286,9 +315,11 @@ where
     let stop = loop {
         // Signals are queued by their handlers, so one that arrived during
         // the poll is seen by the select below.
-        poll_once().await;
+        let worked = poll_once().await.worked();
         polls += 1;
-        let mut sleep = pin!(tokio::time::sleep(interval));
+        // After a job, look again at once (but only after the signals).
+        let pause = if worked { Duration::ZERO } else { interval };
+        let mut sleep = pin!(tokio::time::sleep(pause));
         tokio::select! {
             biased;
             _ = term.recv() => break Stop::Terminate,

@@ -157,3 +157,136 @@ async fn a_line_without_end_is_written_in_bounded_pieces() {
     let total: usize = pieces.iter().map(|l| body(l).len() - "[stdout] ".len()).sum();
     assert_eq!(total, 300_000);
 }
+
+/// Whether a process is still running (a zombie or a missing one is not).
+fn running(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+fn wait_gone(pid: i32, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if !running(pid) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    !running(pid)
+}
+
+#[tokio::test]
+async fn the_job_ends_when_the_script_exits_even_if_a_background_child_holds_its_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = JobLog::open(dir.path().join("bg.log")).unwrap();
+    let pidfile = dir.path().join("bg.pid");
+    let script = format!("sleep 30 & echo $! > {}; echo built", pidfile.display());
+    let start = Instant::now();
+    let status = job.run_script(sh(&script), "Running build").await.unwrap();
+    assert!(status.success());
+    assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
+    let text = std::fs::read_to_string(job.path()).unwrap();
+    assert!(text.contains("[stdout] built\n"), "{text}");
+    assert!(
+        text.lines()
+            .last()
+            .unwrap()
+            .contains("Running build: exit code 0 after"),
+        "{text}"
+    );
+    // The background child was killed with the rest of the script's group.
+    let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    assert!(wait_gone(pid, Duration::from_secs(5)), "pid {pid} still runs");
+}
+
+#[tokio::test]
+async fn a_timeout_kills_the_whole_group_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = JobLog::open(dir.path().join("slow.log")).unwrap();
+    let pidfile = dir.path().join("slow.pid");
+    // A script that ignores SIGTERM and has a child of its own.
+    let script = format!(
+        "trap '' TERM; sleep 60 & echo $! > {}; echo started; sleep 60",
+        pidfile.display()
+    );
+    let start = Instant::now();
+    let err = job
+        .run_script_with_timeout(sh(&script), "Running build", Duration::from_secs(1))
+        .await
+        .unwrap_err();
+    let took = start.elapsed();
+    assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+    assert_eq!(err.to_string(), "Running build: timed out after 1 s");
+    // One second, then SIGTERM (ignored), then SIGKILL two seconds later.
+    assert!(
+        took >= Duration::from_secs(3) && took < Duration::from_secs(8),
+        "took {took:?}"
+    );
+    let text = std::fs::read_to_string(job.path()).unwrap();
+    assert!(text.contains("[stdout] started\n"), "{text}");
+    let footer = body(text.lines().last().unwrap());
+    assert!(
+        footer.starts_with("=== Running build: timed out after 1 s, killed ("),
+        "{footer}"
+    );
+    let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    assert!(wait_gone(pid, Duration::from_secs(5)), "pid {pid} still runs");
+}
+
+#[tokio::test]
+async fn a_script_that_ends_in_time_is_not_touched_by_its_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = JobLog::open(dir.path().join("quick.log")).unwrap();
+    let status = job
+        .run_script_with_timeout(sh("echo ok; exit 4"), "Running build", Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(4));
+}
+
+#[tokio::test]
+async fn a_long_line_of_multibyte_characters_is_cut_between_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = JobLog::open(dir.path().join("wide.log")).unwrap();
+    // 3 MB of U+65E5 without a newline: 64 KiB is no multiple of 3 bytes.
+    let script = "awk 'BEGIN { s = \"日日日日日日日日日日\"; for (i = 0; i < 100000; i++) printf \"%s\", s }'";
+    job.run_script(sh(script), "Running build").await.unwrap();
+    let text = std::fs::read_to_string(job.path()).unwrap();
+    assert!(!text.contains('\u{fffd}'), "a character was cut");
+    let total: usize = text
+        .lines()
+        .filter_map(|l| body(l).strip_prefix("[stdout] "))
+        .map(|piece| piece.chars().filter(|&c| c == '日').count())
+        .sum();
+    assert_eq!(total, 1_000_000);
+}
+
+#[test]
+fn a_script_dies_with_the_worker_that_started_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut worker = Command::new(env!("CARGO_BIN_EXE_logwire-child"))
+        .args(["script", dir.path().to_str().unwrap(), "0"])
+        .spawn()
+        .unwrap();
+    let pidfile = dir.path().join("script.pid");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let script = loop {
+        if let Some(pid) = std::fs::read_to_string(&pidfile)
+            .ok()
+            .and_then(|p| p.trim().parse::<i32>().ok())
+        {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "the script never started");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(running(script));
+    worker.kill().unwrap(); // SIGKILL: no destructor, no handler runs
+    worker.wait().unwrap();
+    assert!(
+        wait_gone(script, Duration::from_secs(5)),
+        "the script {script} outlived its worker"
+    );
+}

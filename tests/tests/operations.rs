@@ -98,6 +98,22 @@ fn two_service_users_share_and_rotate_one_file() {
     let gid = id_of("-g", &accounts.users[0]);
     let base = tempfile::tempdir().unwrap();
     fs::set_permissions(base.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    // The other users run a copy of the child that they can reach: the
+    // checkout (and so target/) may be in a directory only we can enter.
+    if let Some(closed) = base
+        .path()
+        .ancestors()
+        .find(|d| fs::metadata(d).map_or(true, |m| m.permissions().mode() & 0o001 == 0))
+    {
+        println!(
+            "skipped: the temp dir's ancestor {} is closed to other users",
+            closed.display()
+        );
+        return;
+    }
+    let child = base.path().join("logwire-child");
+    fs::copy(CHILD, &child).unwrap();
+    fs::set_permissions(&child, fs::Permissions::from_mode(0o755)).unwrap();
     let root = base.path().join("logs");
     fs::create_dir(&root).unwrap();
     std::os::unix::fs::chown(&root, Some(0), Some(gid)).unwrap();
@@ -109,7 +125,7 @@ fn two_service_users_share_and_rotate_one_file() {
         .iter()
         .enumerate()
         .map(|(proc, u)| {
-            Command::new(CHILD)
+            Command::new(&child)
                 .args(["shared", root.to_str().unwrap(), "2500"])
                 .env("CHILD_MAX_BYTES", "3000")
                 .env("CHILD_PROC", proc.to_string())

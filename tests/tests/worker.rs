@@ -140,6 +140,36 @@ fn sigterm_mid_job_finishes_the_job_and_exits_zero() {
     assert!(end < stop);
     assert_eq!(parsed[stop].field("signal"), Some("SIGTERM"));
     assert_eq!(messages[0], "WORKER_START");
+    // Two more jobs were queued: a worker asked to stop claims nothing new.
+    assert_eq!(
+        messages.iter().filter(|m| **m == "JOB_START").count(),
+        1,
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn after_a_job_the_next_is_taken_at_once_not_after_the_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_logwire-child"))
+        .args(["worker", dir.path().to_str().unwrap(), "1"])
+        .spawn()
+        .unwrap();
+    // The poll interval is 10 s; three one-step jobs take well under that.
+    let deadline = Instant::now() + Duration::from_secs(8);
+    let ends = || {
+        std::fs::read_to_string(dir.path().join("child.log"))
+            .unwrap_or_default()
+            .matches(" - JOB_END |")
+            .count()
+    };
+    while ends() < 3 {
+        assert!(Instant::now() < deadline, "jobs waited for the interval");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: sending a signal to our own child by its pid.
+    assert_eq!(unsafe { libc_kill(child.id() as i32, 15) }, 0);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
 }
 
 extern "C" {

@@ -12,8 +12,9 @@
 //! - `console`: log COUNT lines to `console_logger` (stdout; ROOT unused);
 //! - `api-panic`: serve COUNT panicking requests through `ApiLayer` with a
 //!   logger in ROOT, then panic once outside any request;
-//! - `worker`: a poll loop whose first job logs COUNT steps 50 ms apart,
-//!   touching `{ROOT}/job-started` when it begins; stop it with SIGTERM;
+//! - `worker`: a poll loop over three queued jobs, each logging COUNT
+//!   steps 50 ms apart, touching `{ROOT}/job-started` when one begins; stop
+//!   it with SIGTERM;
 //! - `sighup`: reopen on SIGHUP, log COUNT lines, touch `{ROOT}/ready`, wait
 //!   for `{ROOT}/go`, log COUNT more;
 //! - `init`: `logwire::init` with a logger in ROOT at its default level
@@ -23,6 +24,9 @@
 //! - `diskfull`: log COUNT lines in batches of 10, each batch flushed,
 //!   touch `{CHILD_SYNC}/ready`, wait for `{CHILD_SYNC}/go`, log COUNT more
 //!   (for a disk that fills up and then has room again);
+//! - `script`: run a script through `JobLog::run_script` that writes its
+//!   pid to `{ROOT}/script.pid` and sleeps for a minute (kill this process
+//!   meanwhile);
 //! - `shared`: with umask 0002 (the systemd units' `UMask=`), log COUNT
 //!   lines rotating at `CHILD_MAX_BYTES`, keeping 200 backups.
 
@@ -65,6 +69,21 @@ fn main() -> ExitCode {
     };
     if mode == "init" {
         init(&log);
+        return ExitCode::SUCCESS;
+    }
+    if mode == "script" {
+        let root = std::path::Path::new(root);
+        let job = logwire::joblog::JobLog::open(root.join("job.log")).expect("job log");
+        let mut cmd = std::process::Command::new("sh");
+        cmd.arg("-c").arg(format!(
+            "echo $$ > {}; sleep 60; true",
+            root.join("script.pid").display()
+        ));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let _ = runtime.block_on(job.run_script(cmd, "Running build"));
         return ExitCode::SUCCESS;
     }
     if mode == "diskfull" {
@@ -184,13 +203,14 @@ fn worker(log: logwire::Logger, root: &str, steps: u64) {
         .build()
         .expect("runtime");
     runtime.block_on(async {
+        // Three jobs queued; each poll takes one.
         let mut job = 0u32;
-        logwire::worker::poll_loop(&log, Duration::from_millis(20), || {
+        logwire::worker::poll_loop(&log, Duration::from_secs(10), || {
             job += 1;
             let (log, started, id) = (log.clone(), started.clone(), job);
             async move {
-                if id > 1 {
-                    return;
+                if id > 3 {
+                    return false;
                 }
                 let _ = logwire::worker::run_job(&log, format!("job-{id}"), async {
                     std::fs::write(&started, b"").map_err(|e| e.to_string())?;
@@ -201,6 +221,7 @@ fn worker(log: logwire::Logger, root: &str, steps: u64) {
                     Ok::<_, String>(())
                 })
                 .await;
+                true
             }
         })
         .await;

@@ -45,15 +45,17 @@ pub async fn run(config: AppConfig, db: Db) {
     logwire::worker::poll_loop(&ctx.logger, Duration::from_millis(250), || poll_once(&ctx)).await;
 }
 
-/// Runs every queued build, then every queued deployment.
-async fn poll_once(ctx: &WorkerCtx) {
-    let builds = BuildService::from_context(ctx);
+/// Runs one queued build, or else one queued deployment: `true` when it
+/// ran one. One job per poll, so that a stop signal is seen between jobs.
+async fn poll_once(ctx: &WorkerCtx) -> bool {
     // A failed claim is already a METHOD_ERROR line; try again next poll.
-    while let Ok(Some(build)) = builds.claim_next().await {
+    if let Ok(Some(build)) = BuildService::from_context(ctx).claim_next().await {
         build_processor::process(ctx, build).await;
+        return true;
     }
-    let deployments = DeploymentService::from_context(ctx);
-    while let Ok(Some(deployment)) = deployments.claim_next().await {
+    if let Ok(Some(deployment)) = DeploymentService::from_context(ctx).claim_next().await {
         deploy_processor::process(ctx, deployment).await;
+        return true;
     }
+    false
 }
