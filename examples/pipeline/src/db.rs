@@ -9,7 +9,8 @@ use rusqlite::Connection;
 
 /// Schema versions, applied in order; `PRAGMA user_version` records how
 /// many ran.
-const MIGRATIONS: &[&str] = &["CREATE TABLE users (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE users (
          id INTEGER PRIMARY KEY,
          username TEXT NOT NULL UNIQUE,
          password_hash TEXT NOT NULL
@@ -32,7 +33,11 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE users (
          status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'success', 'failed')),
          request_id TEXT,
          created_at INTEGER NOT NULL
-     );"];
+     );",
+    // Which worker runs a job, so that a crashed one's jobs can be reclaimed.
+    "ALTER TABLE builds ADD COLUMN worker TEXT;
+     ALTER TABLE deployments ADD COLUMN worker TEXT;",
+];
 
 /// A shared connection. Queries run on tokio's blocking pool.
 #[derive(Clone)]
@@ -137,15 +142,39 @@ impl Db {
         table: WorkTable,
         columns: &'static str,
         row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+        worker: String,
     ) -> DbResult<Option<T>> {
         use rusqlite::OptionalExtension;
         let t = table.name();
         let sql = format!(
-            "UPDATE {t} SET status = 'running'
+            "UPDATE {t} SET status = 'running', worker = ?1
              WHERE id = (SELECT id FROM {t} WHERE status = 'queued' ORDER BY id LIMIT 1)
              RETURNING {columns}"
         );
-        self.call(move |c| c.query_row(&sql, [], row).optional()).await
+        self.call(move |c| c.query_row(&sql, [worker], row).optional()).await
+    }
+
+    /// Marks `failed` every running row of `table` whose worker is not
+    /// `alive`, and returns them with the worker that had them.
+    pub async fn reclaim(&self, table: WorkTable, alive: fn(&str) -> bool) -> DbResult<Vec<(i64, Option<String>)>> {
+        let t = table.name();
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let running: Vec<(i64, Option<String>)> = tx
+                .prepare(&format!("SELECT id, worker FROM {t} WHERE status = 'running'"))?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            let gone: Vec<_> = running
+                .into_iter()
+                .filter(|(_, worker)| !worker.as_deref().is_some_and(alive))
+                .collect();
+            for (id, _) in &gone {
+                tx.execute(&format!("UPDATE {t} SET status = 'failed' WHERE id = ?1"), [id])?;
+            }
+            tx.commit()?;
+            Ok(gone)
+        })
+        .await
     }
 
     /// Records how a row of `table` ended: `success` or `failed`.

@@ -15,14 +15,19 @@ const ADMIN_PASSWORD: &str = "s3cret-Admin-pw-7731";
 struct App {
     child: Child,
     port: u16,
-    _dir: tempfile::TempDir,
+    dir: std::rc::Rc<tempfile::TempDir>,
     logs: PathBuf,
     data: PathBuf,
 }
 
 impl App {
     fn start() -> App {
-        let dir = tempfile::tempdir().unwrap();
+        App::start_in(std::rc::Rc::new(tempfile::tempdir().unwrap()), &[])
+    }
+
+    /// The orchestrator with LOG_ROOT and DATA_DIR in `dir` (kept from an
+    /// earlier run, for a restart) and extra environment variables.
+    fn start_in(dir: std::rc::Rc<tempfile::TempDir>, envs: &[(&str, &str)]) -> App {
         let (logs, data) = (dir.path().join("logs"), dir.path().join("data"));
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -34,13 +39,14 @@ impl App {
             .env("DATA_DIR", &data)
             .env("PORT", port.to_string())
             .env("PIPELINE_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .envs(envs.iter().copied())
             .stdout(std::process::Stdio::null())
             .spawn()
             .unwrap();
         let app = App {
             child,
             port,
-            _dir: dir,
+            dir,
             logs,
             data,
         };
@@ -76,18 +82,22 @@ impl App {
         stream.write_all(request.as_bytes()).expect("send");
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).expect("read");
-        let text = String::from_utf8_lossy(&raw).into_owned();
-        let (head, body) = text.split_once("\r\n\r\n").expect("a response head");
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a response head");
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let mut body = raw[split + 4..].to_vec();
         let mut lines = head.lines();
         let status = lines.next().unwrap()[9..12].parse().unwrap();
-        let headers = lines
+        let headers: HashMap<String, String> = lines
             .filter_map(|l| l.split_once(':'))
             .map(|(k, v)| (k.to_ascii_lowercase(), v.trim().to_owned()))
             .collect();
+        if headers.get("transfer-encoding").is_some_and(|t| t == "chunked") {
+            body = dechunk(&body);
+        }
         Response {
             status,
             headers,
-            body: body.to_owned(),
+            body: String::from_utf8_lossy(&body).into_owned(),
         }
     }
 
@@ -123,6 +133,22 @@ impl App {
 
 extern "C" {
     fn kill(pid: i32, sig: i32) -> i32;
+}
+
+/// The body of a `Transfer-Encoding: chunked` response.
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(end) = raw.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size = usize::from_str_radix(std::str::from_utf8(&raw[..end]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&raw[end + 2..end + 2 + size]);
+        raw = &raw[end + 2 + size + 2..];
+    }
 }
 
 struct Response {
@@ -308,4 +334,132 @@ fn diagnose_reports_and_exits_by_its_findings() {
     let bad = run(Path::new("/dev/null/logs"));
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stdout).contains("cannot be created: /dev/null is not a directory"));
+}
+
+fn login(app: &App) -> String {
+    let body = format!(r#"{{"username":"admin","password":"{ADMIN_PASSWORD}"}}"#);
+    let (status, v) = app.json("POST", "/api/login", None, Some(&body));
+    assert_eq!(status, 200, "{v}");
+    v["session_id"].as_str().unwrap().to_owned()
+}
+
+fn queue(app: &App, token: &str, project: &str) -> i64 {
+    let (status, v) = app.json(
+        "POST",
+        "/api/builds",
+        Some(token),
+        Some(&format!(r#"{{"project":"{project}"}}"#)),
+    );
+    assert_eq!(status, 201, "{v}");
+    v["id"].as_i64().unwrap()
+}
+
+fn status_of(app: &App, token: &str, id: i64) -> String {
+    let (_, v) = app.json("GET", &format!("/api/builds/{id}"), Some(token), None);
+    v["status"].as_str().unwrap_or("").to_owned()
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "never: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn running(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+}
+
+#[test]
+fn a_stopped_worker_claims_nothing_new_and_a_dead_workers_build_is_reclaimed() {
+    let dir = std::rc::Rc::new(tempfile::tempdir().unwrap());
+    // A build that takes a while and says which process runs it.
+    let slow = dir.path().join("data/projects/slow");
+    std::fs::create_dir_all(&slow).unwrap();
+    std::fs::write(
+        slow.join("build.sh"),
+        "echo $$ > \"$PWD/build.pid\"; echo started; sleep 2; echo done\n",
+    )
+    .unwrap();
+    let db = || rusqlite::Connection::open(dir.path().join("data/pipeline.db")).unwrap();
+    let status_in_db = |id: i64| -> String {
+        db().query_row("SELECT status FROM builds WHERE id = ?1", [id], |r| r.get(0))
+            .unwrap()
+    };
+
+    // SIGTERM during a build, with a second one queued.
+    let mut app = App::start_in(dir.clone(), &[]);
+    let token = login(&app);
+    let (first, second) = (queue(&app, &token, "slow"), queue(&app, &token, "slow"));
+    wait_until("the first build runs", || status_of(&app, &token, first) == "running");
+    let stopping = Instant::now();
+    assert_eq!(app.stop(), Some(0));
+    assert!(stopping.elapsed() < Duration::from_secs(10), "{:?}", stopping.elapsed());
+    assert_eq!(status_in_db(first), "success", "the build in hand finished");
+    assert_eq!(status_in_db(second), "queued", "a stopping worker claims nothing new");
+    let worker_log = std::fs::read_to_string(dir.path().join("logs/worker.log")).unwrap();
+    assert_eq!(worker_log.matches(" - JOB_START |").count(), 1, "{worker_log}");
+
+    // The next start runs the second build; its worker dies mid-build.
+    std::fs::remove_file(slow.join("build.pid")).unwrap();
+    let mut app = App::start_in(dir.clone(), &[]);
+    wait_until("the second build runs", || status_of(&app, &token, second) == "running");
+    wait_until("the script writes its pid", || slow.join("build.pid").exists());
+    let script: i32 = std::fs::read_to_string(slow.join("build.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let orchestrator_log = std::fs::read_to_string(dir.path().join("logs/start_services.log")).unwrap();
+    let worker: i32 = orchestrator_log
+        .lines()
+        .filter(|l| l.contains("SERVICE_STARTED") && l.contains("service=worker"))
+        .filter_map(|l| parse_line(l).ok()?.field("pid")?.parse().ok())
+        .last()
+        .unwrap();
+    // SAFETY: signalling a process of our own test.
+    unsafe { kill(worker, 9) };
+    app.child.wait().unwrap();
+    wait_until("the script dies with its worker", || !running(script));
+    assert_eq!(status_in_db(second), "running", "left behind by the dead worker");
+
+    // The next worker reclaims it, says so, and bounds every script.
+    let mut app = App::start_in(dir.clone(), &[("PIPELINE_JOB_TIMEOUT_SECS", "1")]);
+    wait_until("the build is reclaimed", || status_of(&app, &token, second) == "failed");
+    let log = app
+        .call("GET", &format!("/api/builds/{second}/log"), Some(&token), None)
+        .body;
+    assert!(log.contains("[stdout] started\n"), "{log}");
+    let last = log.lines().last().unwrap();
+    assert!(
+        last.contains(" Marked failed: the worker that ran this build ("),
+        "{last}"
+    );
+    assert!(last.ends_with(") is gone"), "{last}");
+    let worker_log = std::fs::read_to_string(dir.path().join("logs/worker.log")).unwrap();
+    let reclaimed: Vec<&str> = worker_log
+        .lines()
+        .filter(|l| l.contains(" - JOB_RECLAIMED |"))
+        .collect();
+    assert_eq!(reclaimed.len(), 1, "{worker_log}");
+    assert!(
+        reclaimed[0].contains(&format!("kind=build id={second} worker=")),
+        "{}",
+        reclaimed[0]
+    );
+
+    let third = queue(&app, &token, "slow");
+    wait_until("a build over its time is failed", || {
+        status_of(&app, &token, third) == "failed"
+    });
+    let log = app
+        .call("GET", &format!("/api/builds/{third}/log"), Some(&token), None)
+        .body;
+    assert!(
+        log.contains("=== Running build: timed out after 1 s, killed ("),
+        "{log}"
+    );
+    assert_eq!(app.stop(), Some(0));
 }

@@ -9,13 +9,20 @@ use axum::http::request::Parts;
 
 use crate::config::AppConfig;
 use crate::db::Db;
-use crate::services::{AppError, AuthService, User};
+use crate::services::{AppError, AuthService, Hashing, User};
 
 /// What the router holds.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub db: Db,
     pub config: AppConfig,
+    pub hashing: Hashing,
+}
+
+impl FromRef<AppState> for Hashing {
+    fn from_ref(state: &AppState) -> Hashing {
+        state.hashing.clone()
+    }
 }
 
 impl FromRef<AppState> for Db {

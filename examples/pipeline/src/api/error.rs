@@ -15,11 +15,23 @@ impl IntoResponse for AppError {
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, self.to_string()),
             AppError::Conflict(why) => (StatusCode::CONFLICT, why.clone()),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal server error".to_owned()),
+            AppError::Busy { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many logins at once; retry".to_owned(),
+            ),
         };
         let mut response = (status, Json(serde_json::json!({ "error": message }))).into_response();
         match self {
             AppError::Internal(detail) => {
                 response.extensions_mut().insert(ErrorDetail::new(detail));
+            }
+            AppError::Busy { retry_after_secs } => {
+                response
+                    .extensions_mut()
+                    .insert(ErrorDetail::new("password hashing at capacity"));
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             }
             AppError::Unauthorized => {
                 response

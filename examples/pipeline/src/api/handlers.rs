@@ -1,11 +1,14 @@
 //! Handlers only extract and call services: no logging, no error handling
 //! beyond `?`.
 
+use axum::body::Body;
 use axum::extract::Path;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use tokio_util::io::ReaderStream;
 
 use super::dependencies::CurrentUser;
 use crate::services::{AppError, AuthService, Build, BuildService, Deployment, DeploymentService};
@@ -57,8 +60,14 @@ pub async fn get_build(_user: CurrentUser, builds: BuildService, Path(id): Path<
     Ok(Json(builds.get(id).await?))
 }
 
-pub async fn build_log(_user: CurrentUser, builds: BuildService, Path(id): Path<i64>) -> Result<String, AppError> {
-    builds.log_text(id).await
+/// The build's job log as text, streamed: a log of any size costs the API
+/// a small buffer, not the file's size.
+pub async fn build_log(_user: CurrentUser, builds: BuildService, Path(id): Path<i64>) -> Result<Response, AppError> {
+    let body = match builds.log_file(id).await? {
+        Some(file) => Body::from_stream(ReaderStream::new(file)),
+        None => Body::empty(),
+    };
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response())
 }
 
 #[derive(Deserialize)]

@@ -14,7 +14,7 @@ pub use dependencies::AppState;
 
 use crate::config::AppConfig;
 use crate::db::Db;
-use crate::services::AuthService;
+use crate::services::{AuthService, Hashing};
 
 /// The routes of §8 behind the ApiLayer.
 pub fn router(logger: Logger, state: AppState) -> Router {
@@ -37,7 +37,8 @@ pub async fn run(config: AppConfig, db: Db) -> Result<(), String> {
     // too, filtered by RUST_LOG; the level is LOG_LEVEL's (default INFO).
     logwire::init(&logger);
     let admin_password = std::env::var("PIPELINE_ADMIN_PASSWORD").unwrap_or_else(|_| "admin".to_owned());
-    let auth = AuthService::new(logger.clone(), db.clone(), config.clone());
+    let hashing = Hashing::per_core();
+    let auth = AuthService::new(logger.clone(), db.clone(), config.clone(), hashing.clone());
     logwire::txid::scope("startup", auth.ensure_admin(&admin_password))
         .await
         .map_err(|e| format!("cannot create the admin user: {e}"))?;
@@ -53,7 +54,7 @@ pub async fn run(config: AppConfig, db: Db) -> Result<(), String> {
         address = address.as_str(),
         pid = std::process::id()
     );
-    let app = router(logger.clone(), AppState { db, config });
+    let app = router(logger.clone(), AppState { db, config, hashing });
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(crate::shutdown_signal())
         .await;

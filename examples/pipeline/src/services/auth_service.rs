@@ -2,11 +2,15 @@
 //! stored only as SHA-256 hashes, compared in constant time, expiring.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use std::sync::Arc;
+use std::time::Duration;
+
 use argon2::Argon2;
 use logwire::Logger;
 use rusqlite::OptionalExtension;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use tokio::sync::Semaphore;
 
 use super::AppError;
 use crate::config::AppConfig;
@@ -25,6 +29,43 @@ pub struct AuthService {
     db: Db,
     #[inject(from_ref)]
     config: AppConfig,
+    #[inject(from_ref)]
+    hashing: Hashing,
+}
+
+/// Room for password hashing: argon2 takes 19 MiB and tens of milliseconds
+/// a hash, so unbounded logins could exhaust memory. At most one hash per
+/// core runs at once; a login that would wait longer than `MAX_WAIT` is
+/// answered 503 with `Retry-After` instead.
+#[derive(Debug, Clone)]
+pub struct Hashing {
+    permits: Arc<Semaphore>,
+}
+
+impl Hashing {
+    const MAX_WAIT: Duration = Duration::from_secs(10);
+
+    pub fn per_core() -> Hashing {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Hashing {
+            permits: Arc::new(Semaphore::new(cores)),
+        }
+    }
+
+    /// Runs `f` on the blocking pool once a slot is free.
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+        let permit = match tokio::time::timeout(Self::MAX_WAIT, self.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => permit,
+            // Closed never happens (nobody closes it); timed out is load.
+            Ok(Err(_)) | Err(_) => return Err(AppError::Busy { retry_after_secs: 2 }),
+        };
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            f()
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
+    }
 }
 
 fn random_hex(bytes: usize) -> Result<String, AppError> {
@@ -58,7 +99,8 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$1fjw6q
 impl AuthService {
     /// Creates the `admin` user on first start; does nothing afterwards.
     pub async fn ensure_admin(&self, password: &str) -> Result<bool, AppError> {
-        let hash = hash_password(password)?;
+        let password = password.to_owned();
+        let hash = self.hashing.run(move || hash_password(&password)).await??;
         let created = self
             .db
             .call(move |c| {
@@ -88,14 +130,15 @@ impl AuthService {
             .await?;
         let stored = row.as_ref().map_or(DUMMY_HASH, |(_, h)| h.as_str()).to_owned();
         let attempt = password.to_owned();
-        // Argon2 is deliberately slow: keep it off the async threads.
-        let verified = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&stored)
-                .map(|parsed| Argon2::default().verify_password(attempt.as_bytes(), &parsed).is_ok())
-                .unwrap_or(false)
-        })
-        .await
-        .map_err(|e| AppError::Internal(format!("password check failed: {e}")))?;
+        // Argon2 is deliberately slow: off the async threads, a core each.
+        let verified = self
+            .hashing
+            .run(move || {
+                PasswordHash::new(&stored)
+                    .map(|parsed| Argon2::default().verify_password(attempt.as_bytes(), &parsed).is_ok())
+                    .unwrap_or(false)
+            })
+            .await?;
         let Some((user_id, _)) = row.filter(|_| verified) else {
             return Err(AppError::Unauthorized);
         };

@@ -117,18 +117,27 @@ impl BuildService {
     }
 
     /// The build's own log file, as text.
-    pub async fn log_text(&self, id: i64) -> Result<String, AppError> {
+    pub async fn log_file(&self, id: i64) -> Result<Option<tokio::fs::File>, AppError> {
         self.get(id).await?;
-        match std::fs::read_to_string(self.config.build_log(id)) {
-            Ok(text) => Ok(text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
-            Err(e) => Err(AppError::Internal(format!("reading the log of build {id}: {e}"))),
+        match tokio::fs::File::open(self.config.build_log(id)).await {
+            Ok(file) => Ok(Some(file)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(AppError::Internal(format!("opening the log of build {id}: {e}"))),
         }
     }
 
-    /// Takes the oldest queued build for this worker, marking it running.
-    pub async fn claim_next(&self) -> Result<Option<Build>, AppError> {
-        Ok(self.db.claim_next(WorkTable::Builds, COLUMNS, build_row).await?)
+    /// Takes the oldest queued build for `worker`, marking it running.
+    pub async fn claim_next(&self, worker: &str) -> Result<Option<Build>, AppError> {
+        Ok(self
+            .db
+            .claim_next(WorkTable::Builds, COLUMNS, build_row, worker.to_owned())
+            .await?)
+    }
+
+    /// Fails the builds left running by workers that are gone; returns
+    /// their ids and the worker each had.
+    pub async fn reclaim(&self, alive: fn(&str) -> bool) -> Result<Vec<(i64, Option<String>)>, AppError> {
+        Ok(self.db.reclaim(WorkTable::Builds, alive).await?)
     }
 
     /// Records how a build ended.
@@ -141,5 +150,11 @@ impl BuildService {
     /// Where the build's output goes.
     pub fn log_path(&self, id: i64) -> PathBuf {
         self.config.build_log(id)
+    }
+
+    /// The longest a build script may run.
+    #[log(off)]
+    pub fn job_timeout(&self) -> std::time::Duration {
+        self.config.job_timeout
     }
 }

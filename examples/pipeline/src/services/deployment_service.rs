@@ -88,11 +88,16 @@ impl DeploymentService {
             .ok_or_else(|| AppError::NotFound(format!("deployment {id}")))
     }
 
+    /// Fails the deployments left running by workers that are gone.
+    pub async fn reclaim(&self, alive: fn(&str) -> bool) -> Result<Vec<(i64, Option<String>)>, AppError> {
+        Ok(self.db.reclaim(WorkTable::Deployments, alive).await?)
+    }
+
     /// Takes the oldest queued deployment, marking it running.
-    pub async fn claim_next(&self) -> Result<Option<Deployment>, AppError> {
+    pub async fn claim_next(&self, worker: &str) -> Result<Option<Deployment>, AppError> {
         Ok(self
             .db
-            .claim_next(WorkTable::Deployments, COLUMNS, deployment_row)
+            .claim_next(WorkTable::Deployments, COLUMNS, deployment_row, worker.to_owned())
             .await?)
     }
 

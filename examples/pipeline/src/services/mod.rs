@@ -6,7 +6,7 @@ mod auth_service;
 mod build_service;
 mod deployment_service;
 
-pub use auth_service::{AuthService, User};
+pub use auth_service::{AuthService, Hashing, User};
 pub use build_service::{Build, BuildService};
 pub use deployment_service::{Deployment, DeploymentService};
 
@@ -23,6 +23,8 @@ pub enum AppError {
     Conflict(String),
     /// Something on our side failed; the text goes to the log only.
     Internal(String),
+    /// Too busy now; try again after the given seconds.
+    Busy { retry_after_secs: u32 },
 }
 
 impl fmt::Display for AppError {
@@ -32,6 +34,7 @@ impl fmt::Display for AppError {
             AppError::NotFound(what) => write!(f, "{what} not found"),
             AppError::Conflict(why) => f.write_str(why),
             AppError::Internal(detail) => write!(f, "internal error: {detail}"),
+            AppError::Busy { retry_after_secs } => write!(f, "busy, retry after {retry_after_secs} s"),
         }
     }
 }

@@ -31,7 +31,10 @@ async fn script(builds: &BuildService, build: &Build) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let mut cmd = std::process::Command::new("sh");
     cmd.arg("build.sh").current_dir(&dir);
-    let status = log.run_script(cmd, "Running build").await.map_err(|e| e.to_string())?;
+    let status = log
+        .run_script_with_timeout(cmd, "Running build", builds.job_timeout())
+        .await
+        .map_err(|e| e.to_string())?;
     let result = if status.success() { "succeeded" } else { "failed" };
     log.append(&format!("Build {} {result}", build.id))
         .map_err(|e| e.to_string())?;

@@ -45,7 +45,7 @@ async fn script(ctx: &WorkerCtx, deployments: &DeploymentService, deployment: &D
     let mut cmd = std::process::Command::new("sh");
     cmd.arg("deploy.sh").current_dir(&dir);
     let status = log
-        .run_script(cmd, "Running deployment")
+        .run_script_with_timeout(cmd, "Running deployment", ctx.config.job_timeout)
         .await
         .map_err(|e| e.to_string())?;
     if status.success() {
