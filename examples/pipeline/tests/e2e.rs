@@ -15,19 +15,19 @@ const ADMIN_PASSWORD: &str = "s3cret-Admin-pw-7731";
 struct App {
     child: Child,
     port: u16,
-    dir: std::rc::Rc<tempfile::TempDir>,
+    dir: std::sync::Arc<tempfile::TempDir>,
     logs: PathBuf,
     data: PathBuf,
 }
 
 impl App {
     fn start() -> App {
-        App::start_in(std::rc::Rc::new(tempfile::tempdir().unwrap()), &[])
+        App::start_in(std::sync::Arc::new(tempfile::tempdir().unwrap()), &[])
     }
 
     /// The orchestrator with LOG_ROOT and DATA_DIR in `dir` (kept from an
     /// earlier run, for a restart) and extra environment variables.
-    fn start_in(dir: std::rc::Rc<tempfile::TempDir>, envs: &[(&str, &str)]) -> App {
+    fn start_in(dir: std::sync::Arc<tempfile::TempDir>, envs: &[(&str, &str)]) -> App {
         let (logs, data) = (dir.path().join("logs"), dir.path().join("data"));
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -374,7 +374,7 @@ fn running(pid: i32) -> bool {
 
 #[test]
 fn a_stopped_worker_claims_nothing_new_and_a_dead_workers_build_is_reclaimed() {
-    let dir = std::rc::Rc::new(tempfile::tempdir().unwrap());
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
     // A build that takes a while and says which process runs it.
     let slow = dir.path().join("data/projects/slow");
     std::fs::create_dir_all(&slow).unwrap();
@@ -461,5 +461,84 @@ fn a_stopped_worker_claims_nothing_new_and_a_dead_workers_build_is_reclaimed() {
         log.contains("=== Running build: timed out after 1 s, killed ("),
         "{log}"
     );
+    assert_eq!(app.stop(), Some(0));
+}
+
+#[test]
+fn five_hundred_clients_logging_in_at_once_do_not_bring_the_api_down() {
+    const CLIENTS: usize = 500;
+    let mut app = App::start();
+    let orchestrator_log = std::fs::read_to_string(app.logs.join("start_services.log")).unwrap();
+    let api: i32 = orchestrator_log
+        .lines()
+        .filter(|l| l.contains("SERVICE_STARTED") && l.contains("service=api"))
+        .filter_map(|l| parse_line(l).ok()?.field("pid")?.parse().ok())
+        .last()
+        .unwrap();
+    let app = std::sync::Arc::new(app);
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let health = {
+        let (app, done) = (app.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut slowest = Duration::ZERO;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let start = Instant::now();
+                assert_eq!(app.call("GET", "/api/health", None, None).status, 200);
+                slowest = slowest.max(start.elapsed());
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            slowest
+        })
+    };
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(CLIENTS));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let (app, barrier) = (app.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                let body = format!(r#"{{"username":"admin","password":"{ADMIN_PASSWORD}"}}"#);
+                let login = app.call("POST", "/api/login", None, Some(&body));
+                match login.status {
+                    200 => {
+                        let v: serde_json::Value = serde_json::from_str(&login.body).unwrap();
+                        let token = v["session_id"].as_str().unwrap();
+                        let build = app.call("POST", "/api/builds", Some(token), Some(r#"{"project":"demo"}"#));
+                        (200, build.status)
+                    }
+                    503 => {
+                        assert!(login.headers.contains_key("retry-after"), "503 without Retry-After");
+                        (503, 0)
+                    }
+                    other => panic!("login answered {other}: {}", login.body),
+                }
+            })
+        })
+        .collect();
+    let outcomes: Vec<(u16, u16)> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let slowest_health = health.join().unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{api}/status")).unwrap();
+    let peak_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    let logged_in = outcomes.iter().filter(|(l, _)| *l == 200).count();
+    println!(
+        "{CLIENTS} logins: {logged_in} 200, {} 503; api peak RSS {} MiB; slowest health {slowest_health:?}",
+        CLIENTS - logged_in,
+        peak_kib / 1024
+    );
+    assert!(logged_in >= CLIENTS / 2, "only {logged_in} logins succeeded");
+    assert!(
+        outcomes.iter().all(|(l, b)| *l != 200 || *b == 201),
+        "a logged-in client's build failed"
+    );
+    assert!(peak_kib < 1024 * 1024, "peak RSS {peak_kib} KiB");
+    assert!(
+        slowest_health < Duration::from_secs(2),
+        "health took {slowest_health:?}"
+    );
+    let mut app = std::sync::Arc::into_inner(app).unwrap();
     assert_eq!(app.stop(), Some(0));
 }

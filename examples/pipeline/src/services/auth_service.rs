@@ -2,7 +2,8 @@
 //! stored only as SHA-256 hashes, compared in constant time, expiring.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use argon2::Argon2;
@@ -10,7 +11,6 @@ use logwire::Logger;
 use rusqlite::OptionalExtension;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use tokio::sync::Semaphore;
 
 use super::AppError;
 use crate::config::AppConfig;
@@ -33,38 +33,105 @@ pub struct AuthService {
     hashing: Hashing,
 }
 
-/// Room for password hashing: argon2 takes 19 MiB and tens of milliseconds
-/// a hash, so unbounded logins could exhaust memory. At most one hash per
-/// core runs at once; a login that would wait longer than `MAX_WAIT` is
-/// answered 503 with `Retry-After` instead.
+/// Room for password hashing. Argon2 takes 19 MiB and tens of
+/// milliseconds a hash: unbounded, 500 logins at once took 4 GiB. Hashes
+/// run on one thread per core of their own (so that no more than that many
+/// threads ever hold argon2's memory in their malloc arenas), one at a
+/// time each; a login that would wait longer than `MAX_WAIT` for its turn
+/// is answered 503 with `Retry-After` at once.
 #[derive(Debug, Clone)]
 pub struct Hashing {
-    permits: Arc<Semaphore>,
+    inner: Arc<HashingInner>,
+}
+
+#[derive(Debug)]
+struct HashingInner {
+    jobs: Mutex<mpsc::Sender<Box<dyn FnOnce() + Send>>>,
+    threads: usize,
+    /// Logins waiting for a thread or hashing now.
+    queued: AtomicUsize,
+    /// A moving average of one hash, in microseconds.
+    average_micros: AtomicU64,
+}
+
+/// Takes a login off the queue count, however it ends.
+struct InQueue<'a>(&'a AtomicUsize);
+
+impl Drop for InQueue<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Hashing {
-    const MAX_WAIT: Duration = Duration::from_secs(10);
+    const MAX_WAIT: Duration = Duration::from_secs(15);
 
     pub fn per_core() -> Hashing {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Hashing::with_threads(std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+
+    fn with_threads(threads: usize) -> Hashing {
+        let (tx, rx) = mpsc::channel::<Box<dyn FnOnce() + Send>>();
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..threads {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || loop {
+                    let job = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return, // the API is shutting down
+                    }
+                });
+            // Without any thread, every login answers 503: no hang, no crash.
+            let _ = spawned;
+        }
         Hashing {
-            permits: Arc::new(Semaphore::new(cores)),
+            inner: Arc::new(HashingInner {
+                jobs: Mutex::new(tx),
+                threads,
+                queued: AtomicUsize::new(0),
+                average_micros: AtomicU64::new(50_000),
+            }),
         }
     }
 
-    /// Runs `f` on the blocking pool once a slot is free.
+    /// Runs `f` on a hashing thread, or says how long to wait instead.
     async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
-        let permit = match tokio::time::timeout(Self::MAX_WAIT, self.permits.clone().acquire_owned()).await {
-            Ok(Ok(permit)) => permit,
-            // Closed never happens (nobody closes it); timed out is load.
-            Ok(Err(_)) | Err(_) => return Err(AppError::Busy { retry_after_secs: 2 }),
-        };
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            f()
-        })
-        .await
-        .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
+        let inner = &self.inner;
+        let ahead = inner.queued.fetch_add(1, Ordering::Relaxed);
+        let _in_queue = InQueue(&inner.queued);
+        let average = Duration::from_micros(inner.average_micros.load(Ordering::Relaxed));
+        let rounds = u32::try_from(ahead / inner.threads + 1).unwrap_or(u32::MAX);
+        let wait = average.saturating_mul(rounds);
+        if wait > Self::MAX_WAIT {
+            let retry_after_secs = u32::try_from(wait.as_secs().clamp(1, 60)).unwrap_or(60);
+            return Err(AppError::Busy { retry_after_secs });
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job = Box::new(move || {
+            let start = std::time::Instant::now();
+            let out = f();
+            let _ = tx.send((out, start.elapsed()));
+        });
+        if inner
+            .jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .send(job)
+            .is_err()
+        {
+            return Err(AppError::Busy { retry_after_secs: 1 });
+        }
+        let (out, took) = rx
+            .await
+            .map_err(|_| AppError::Internal("password hashing stopped".to_owned()))?;
+        // Moving average over about ten hashes.
+        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        let old = inner.average_micros.load(Ordering::Relaxed);
+        inner.average_micros.store((old * 9 + micros) / 10, Ordering::Relaxed);
+        Ok(out)
     }
 }
 
@@ -184,5 +251,30 @@ impl AuthService {
             }
             _ => Err(AppError::Unauthorized),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_login_that_would_wait_too_long_is_told_when_to_retry() {
+        let hashing = Hashing::with_threads(1);
+        // As if each hash took 10 s: one fits in the 15 s, two do not.
+        hashing.inner.average_micros.store(10_000_000, Ordering::Relaxed);
+        let slow = hashing.run(|| std::thread::sleep(Duration::from_millis(300)));
+        let queued_second = async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            hashing.run(|| ()).await
+        };
+        let (first, second) = tokio::join!(slow, queued_second);
+        assert!(first.is_ok());
+        match second {
+            Err(AppError::Busy { retry_after_secs }) => assert_eq!(retry_after_secs, 20),
+            other => panic!("expected Busy, got {other:?}"),
+        }
+        // Once the queue is empty, a login is admitted again.
+        assert!(hashing.run(|| ()).await.is_ok());
     }
 }
