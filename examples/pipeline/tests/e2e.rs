@@ -15,7 +15,8 @@ const ADMIN_PASSWORD: &str = "s3cret-Admin-pw-7731";
 struct App {
     child: Child,
     port: u16,
-    dir: std::sync::Arc<tempfile::TempDir>,
+    /// Kept so that the directory lives as long as the app.
+    _dir: std::sync::Arc<tempfile::TempDir>,
     logs: PathBuf,
     data: PathBuf,
 }
@@ -46,7 +47,7 @@ impl App {
         let app = App {
             child,
             port,
-            dir,
+            _dir: dir,
             logs,
             data,
         };
@@ -417,7 +418,7 @@ fn a_stopped_worker_claims_nothing_new_and_a_dead_workers_build_is_reclaimed() {
         .lines()
         .filter(|l| l.contains("SERVICE_STARTED") && l.contains("service=worker"))
         .filter_map(|l| parse_line(l).ok()?.field("pid")?.parse().ok())
-        .last()
+        .next_back()
         .unwrap();
     // SAFETY: signalling a process of our own test.
     unsafe { kill(worker, 9) };
@@ -467,13 +468,13 @@ fn a_stopped_worker_claims_nothing_new_and_a_dead_workers_build_is_reclaimed() {
 #[test]
 fn five_hundred_clients_logging_in_at_once_do_not_bring_the_api_down() {
     const CLIENTS: usize = 500;
-    let mut app = App::start();
+    let app = App::start();
     let orchestrator_log = std::fs::read_to_string(app.logs.join("start_services.log")).unwrap();
     let api: i32 = orchestrator_log
         .lines()
         .filter(|l| l.contains("SERVICE_STARTED") && l.contains("service=api"))
         .filter_map(|l| parse_line(l).ok()?.field("pid")?.parse().ok())
-        .last()
+        .next_back()
         .unwrap();
     let app = std::sync::Arc::new(app);
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
