@@ -14,7 +14,9 @@
 //!   never inherits lines its parent still has to write.
 //!
 //! What a `SIGKILL` (or any death that skips `exit`) can lose: the lines
-//! logged in the last [`FLUSH_DELAY`] (25 ms) at most, and never a partial line.
+//! not yet written: those of the last [`FLUSH_DELAY`] (25 ms) for a process
+//! that has its file to itself; more while other processes hold the file's
+//! lock (see the crate docs for the measured figures).
 
 use std::sync::atomic::{fence, AtomicBool, Ordering};
 use std::sync::{Once, OnceLock};

@@ -27,6 +27,9 @@
 //! - `script`: run a script through `JobLog::run_script` that writes its
 //!   pid to `{ROOT}/script.pid` and sleeps for a minute (kill this process
 //!   meanwhile);
+//! - `firehose`: log as fast as it can, each line stamped `t=` with
+//!   CLOCK_MONOTONIC in nanoseconds, rotating at `CHILD_MAX_BYTES` with 10
+//!   backups, until killed;
 //! - `shared`: with umask 0002 (the systemd units' `UMask=`), log COUNT
 //!   lines rotating at `CHILD_MAX_BYTES`, keeping 200 backups.
 
@@ -69,6 +72,28 @@ fn main() -> ExitCode {
     };
     if mode == "init" {
         init(&log);
+        return ExitCode::SUCCESS;
+    }
+    if mode == "firehose" {
+        let log = logwire::Logger::builder("child")
+            .root(root)
+            .max_bytes(
+                std::env::var("CHILD_MAX_BYTES")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(65_536),
+            )
+            .backups(10)
+            .build();
+        for seq in 0.. {
+            logwire::info!(
+                log,
+                "LINE",
+                t = monotonic_ns(),
+                seq = seq,
+                pad = "0123456789abcdef0123456789abcdef"
+            );
+        }
         return ExitCode::SUCCESS;
     }
     if mode == "script" {
@@ -155,6 +180,24 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+#[repr(C)]
+struct Timespec {
+    sec: i64,
+    nsec: i64,
+}
+
+extern "C" {
+    fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
+}
+
+/// CLOCK_MONOTONIC in nanoseconds: one clock for this process and the test.
+fn monotonic_ns() -> u64 {
+    let mut ts = Timespec { sec: 0, nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec to the pointer we pass.
+    unsafe { clock_gettime(1, &mut ts) };
+    (ts.sec as u64) * 1_000_000_000 + ts.nsec as u64
 }
 
 fn init(log: &logwire::Logger) {
