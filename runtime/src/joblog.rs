@@ -119,8 +119,10 @@ impl JobLog {
     /// program never blocks on a full pipe. A program that cannot be
     /// started is an `Err`, and a line in the log naming it.
     ///
-    /// The program runs in a process group of its own and is killed if
-    /// this process dies (`PR_SET_PDEATHSIG`). The job ends when the
+    /// The program runs in a process group of its own, and the whole group
+    /// is killed if this process dies (the program by `PR_SET_PDEATHSIG`,
+    /// what it started by a small `sh` watcher that waits for this process's
+    /// end on a pipe). The job ends when the
     /// program exits, even if something it started in the background still
     /// holds its output: what is buffered is read, and after a short grace
     /// the rest of its process group is killed.
@@ -189,6 +191,9 @@ impl JobLog {
             }
         };
         let group = child.id().and_then(|id| i32::try_from(id).ok());
+        // Held until the job ends: when this process dies, however it dies,
+        // the watcher reads end-of-file and kills the whole group.
+        let _lifeline = group.and_then(watch_group);
         let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
         let pumps = async {
             let (out, err) = tokio::join!(self.pump(stdout, Stream::Stdout), self.pump(stderr, Stream::Stderr));
@@ -325,6 +330,25 @@ fn kill_group(group: Option<i32>, signal: libc::c_int) {
         // touches no memory.
         unsafe { libc::kill(-group, signal) };
     }
+}
+
+/// Starts a watcher that kills process group `group` when its stdin closes,
+/// which happens when the returned handle is dropped or this process dies.
+/// `PR_SET_PDEATHSIG` reaches only the program itself; this reaches what it
+/// started in the background too.
+fn watch_group(group: i32) -> Option<tokio::process::ChildStdin> {
+    let mut watcher = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg("read _ignored; kill -s KILL -- -\"$0\" 2>/dev/null")
+        .arg(group.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        // Its own group: a signal to the program's group must not reach it.
+        .process_group(0)
+        .spawn()
+        .ok()?;
+    watcher.stdin.take()
 }
 
 /// Makes the program the leader of a new process group, so that it and

@@ -282,11 +282,20 @@ fn a_script_dies_with_the_worker_that_started_it() {
         assert!(Instant::now() < deadline, "the script never started");
         std::thread::sleep(Duration::from_millis(10));
     };
-    assert!(running(script));
+    let background: i32 = std::fs::read_to_string(dir.path().join("background.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(running(script) && running(background));
     worker.kill().unwrap(); // SIGKILL: no destructor, no handler runs
     worker.wait().unwrap();
     assert!(
         wait_gone(script, Duration::from_secs(5)),
         "the script {script} outlived its worker"
+    );
+    assert!(
+        wait_gone(background, Duration::from_secs(5)),
+        "the script's background child {background} outlived the worker"
     );
 }

@@ -24,8 +24,9 @@
 //! - `diskfull`: log COUNT lines in batches of 10, each batch flushed,
 //!   touch `{CHILD_SYNC}/ready`, wait for `{CHILD_SYNC}/go`, log COUNT more
 //!   (for a disk that fills up and then has room again);
-//! - `script`: run a script through `JobLog::run_script` that writes its
-//!   pid to `{ROOT}/script.pid` and sleeps for a minute (kill this process
+//! - `script`: run a script through `JobLog::run_script` that starts a
+//!   background `sleep` (pid in `{ROOT}/background.pid`), writes its own pid
+//!   to `{ROOT}/script.pid` and sleeps for a minute (kill this process
 //!   meanwhile);
 //! - `firehose`: log as fast as it can, each line stamped `t=` with
 //!   CLOCK_MONOTONIC in nanoseconds, rotating at `CHILD_MAX_BYTES` with 10
@@ -101,7 +102,8 @@ fn main() -> ExitCode {
         let job = logwire::joblog::JobLog::open(root.join("job.log")).expect("job log");
         let mut cmd = std::process::Command::new("sh");
         cmd.arg("-c").arg(format!(
-            "echo $$ > {}; sleep 60; true",
+            "sleep 60 & echo $! > {}; echo $$ > {}; sleep 60; true",
+            root.join("background.pid").display(),
             root.join("script.pid").display()
         ));
         let runtime = tokio::runtime::Builder::new_current_thread()
