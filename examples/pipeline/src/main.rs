@@ -43,12 +43,21 @@ pub(crate) async fn shutdown_signal() {
     }
 }
 
+/// The file logger `name` as the process's `tracing` stack.
+#[allow(clippy::disallowed_methods)] // main's helper: loggers are built here only
+fn init(name: &str) -> logwire::Logger {
+    let logger = logwire::file_logger(name);
+    logwire::init(&logger);
+    logger
+}
+
 fn fail(message: &str) -> ExitCode {
     eprintln!("pipeline: {message}");
     ExitCode::FAILURE
 }
 
 #[tokio::main]
+#[allow(clippy::disallowed_methods)] // the one place that builds loggers
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let config = match AppConfig::from_env() {
@@ -56,10 +65,16 @@ async fn main() -> ExitCode {
         Err(e) => return fail(&e),
     };
     let open_db = || Db::open(&config.database());
+    // The process's loggers are built here, once, and handed down. Library
+    // events (hyper, tower, `tracing::info!`) reach api.log and worker.log
+    // too, filtered by RUST_LOG; the level is LOG_LEVEL's (default INFO).
     match args.first().map(String::as_str) {
-        None => orchestrator::run(config.port).await,
+        None => {
+            let logger = logwire::Logger::builder("start_services").console(true).build();
+            orchestrator::run(logger, config.port).await
+        }
         Some("api") => match open_db() {
-            Ok(db) => match api::run(config.clone(), db).await {
+            Ok(db) => match api::run(init("api"), config.clone(), db).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(&e),
             },
@@ -67,7 +82,7 @@ async fn main() -> ExitCode {
         },
         Some("worker") => match open_db() {
             Ok(db) => {
-                worker::run(config.clone(), db).await;
+                worker::run(init("worker"), config.clone(), db).await;
                 ExitCode::SUCCESS
             }
             Err(e) => fail(&e),

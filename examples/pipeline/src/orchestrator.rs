@@ -47,8 +47,9 @@ async fn stop(logger: &Logger, name: &str, child: &mut Child) {
     }
 }
 
-pub async fn run(port: u16) -> ExitCode {
-    let logger = Logger::builder("start_services").console(true).build();
+/// Runs the API and the worker until SIGTERM or Ctrl-C, logging to
+/// `logger` (the console and `start_services.log`).
+pub async fn run(logger: Logger, port: u16) -> ExitCode {
     let log_root = logwire::log_root();
     let data_dir = logwire::data_dir();
     logwire::info!(

@@ -30,12 +30,8 @@ pub fn router(logger: Logger, state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Runs the API until SIGTERM or Ctrl-C.
-pub async fn run(config: AppConfig, db: Db) -> Result<(), String> {
-    let logger = logwire::file_logger("api");
-    // Library events (hyper, tower, your own `tracing::info!`) go to api.log
-    // too, filtered by RUST_LOG; the level is LOG_LEVEL's (default INFO).
-    logwire::init(&logger);
+/// Runs the API until SIGTERM or Ctrl-C, logging to `logger`.
+pub async fn run(logger: Logger, config: AppConfig, db: Db) -> Result<(), String> {
     let admin_password = std::env::var("PIPELINE_ADMIN_PASSWORD").unwrap_or_else(|_| "admin".to_owned());
     let hashing = Hashing::per_core();
     let auth = AuthService::new(logger.clone(), db.clone(), config.clone(), hashing.clone());

@@ -14,6 +14,7 @@ use crate::db::Db;
 use crate::services::{BuildService, DeploymentService};
 
 /// What the worker's services are built from.
+// logwire-lint: allow(LW001) a context provides the logger to services; it is not one
 pub struct WorkerCtx {
     pub logger: Logger,
     pub db: Db,
@@ -41,9 +42,7 @@ impl FromContext<WorkerCtx> for AppConfig {
 }
 
 /// Runs until SIGTERM or Ctrl-C; the job in hand always finishes.
-pub async fn run(config: AppConfig, db: Db) {
-    let logger = logwire::file_logger("worker");
-    logwire::init(&logger);
+pub async fn run(logger: Logger, config: AppConfig, db: Db) {
     let ctx = WorkerCtx {
         logger,
         db,
