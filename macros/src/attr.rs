@@ -62,7 +62,25 @@ fn set_once<T>(slot: &mut Option<T>, value: T, meta: &ParseNestedMeta<'_>, error
 
 /// Parses `= "level"` after a `level` keyword.
 fn level_value(meta: &ParseNestedMeta<'_>) -> syn::Result<Level> {
-    let lit: LitStr = meta.value()?.parse()?;
+    // Any expression is read whole, so that `level = info` is one error.
+    let value: syn::Expr = meta.value()?.parse()?;
+    let lit = match value {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(lit), ..
+        }) => lit,
+        other => {
+            return Err(syn::Error::new_spanned(
+                &other,
+                format!(
+                    "`level` takes a string: write `level = \"{}\"`, one of \"trace\", \"debug\", \"info\", \"warn\", \"error\"",
+                    match &other {
+                        syn::Expr::Path(p) => p.to_token_stream().to_string().to_lowercase(),
+                        _ => "debug".to_owned(),
+                    }
+                ),
+            ))
+        }
+    };
     Level::parse(&lit).ok_or_else(|| {
         syn::Error::new_spanned(
             &lit,
@@ -166,6 +184,14 @@ pub(crate) fn inject(attrs: &[Attribute], errors: &mut Errors) -> Option<(Inject
                 meta.path.to_token_stream()
             )));
         };
+        if meta.input.peek(syn::Token![=]) {
+            let value: TokenStream = meta.value()?.parse()?;
+            let name = meta.path.to_token_stream();
+            return Err(syn::Error::new_spanned(
+                value,
+                format!("`{name}` takes no value: write `#[inject({name})]`"),
+            ));
+        }
         match found {
             Some((k, _)) if k == kind => set_once(&mut found, (kind, Span::call_site()), meta, errors),
             Some(_) => errors.at(&meta.path, "`from_ref` and `default` exclude each other; keep one"),

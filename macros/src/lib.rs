@@ -36,6 +36,17 @@ pub fn service(args: TokenStream, input: TokenStream) -> TokenStream {
             let Ok(derive) = syn::parse::<DeriveInput>(input.clone()) else {
                 return input;
             };
+            // Both would generate the same items: say so once, and let the
+            // derive generate them.
+            if let Some(derive_path) = injectable_derive(&derive.attrs) {
+                let error = syn::Error::new_spanned(
+                    derive_path,
+                    "`#[logwire::service]` and `#[derive(logwire::Injectable)]` generate the same on a struct; keep one",
+                )
+                .to_compile_error();
+                let input = TokenStream2::from(input);
+                return quote!(#input #error).into();
+            }
             let mut errors = Errors::default();
             if !args.is_empty() {
                 errors.at(
@@ -54,6 +65,18 @@ pub fn service(args: TokenStream, input: TokenStream) -> TokenStream {
             quote!(#other #error).into()
         }
     }
+}
+
+/// The `Injectable` in a `#[derive(..)]` of `attrs`, if any.
+fn injectable_derive(attrs: &[syn::Attribute]) -> Option<syn::Path> {
+    attrs.iter().filter(|a| a.path().is_ident("derive")).find_map(|a| {
+        let paths = a
+            .parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+            .ok()?;
+        paths
+            .into_iter()
+            .find(|p| p.segments.last().is_some_and(|s| s.ident == "Injectable"))
+    })
 }
 
 /// See `logwire::Injectable`.

@@ -22,14 +22,27 @@ fn spelled_logger(ty: &Type) -> bool {
 pub(crate) fn check_struct<'a>(s: &Struct<'a>, errors: &mut Errors) -> Option<&'a Type> {
     let position = s.fields.iter().position(|f| f.ident == "logger");
     match position {
-        None => {
-            let at = s.fields.first().map(|f| f.original.to_token_stream());
-            errors.at(
-                at.unwrap_or_else(|| s.original.ident.to_token_stream()),
-                "a logwire service needs `logger: Logger` as its first field; add it at the top",
-            );
-            None
-        }
+        None => match s.fields.iter().find(|f| spelled_logger(f.ty)) {
+            // `log: Logger`: the field is there, under another name.
+            Some(f) => {
+                errors.at(
+                    f.ident,
+                    format!(
+                        "a logwire service's logger field must be called `logger`; rename `{}` to `logger` (and make it the first field)",
+                        f.ident
+                    ),
+                );
+                None
+            }
+            None => {
+                let at = s.fields.first().map(|f| f.original.to_token_stream());
+                errors.at(
+                    at.unwrap_or_else(|| s.original.ident.to_token_stream()),
+                    "a logwire service needs `logger: Logger` as its first field; add it at the top",
+                );
+                None
+            }
+        },
         Some(i) if i > 0 => {
             errors.at(
                 s.fields[i].original,
@@ -90,7 +103,15 @@ fn check_log_args(m: &Method<'_>, errors: &mut Errors) {
         return;
     }
     let names: Vec<_> = m.args.iter().filter_map(|a| a.name).collect();
-    for name in log.skip.iter().chain(&log.record).flatten() {
+    // `skip(self)`, as tracing users write it: `self` is never recorded anyway.
+    let is_self = |n: &&syn::Ident| *n == "self";
+    for name in log
+        .skip
+        .iter()
+        .flatten()
+        .filter(|n| !is_self(n))
+        .chain(log.record.iter().flatten())
+    {
         if !names.contains(&name) {
             errors.at(name, format!("`{name}` is not an argument of `{}`", m.name()));
         }
@@ -128,6 +149,16 @@ fn check_new<'a>(m: &Method<'a>, errors: &mut Errors) -> Option<&'a Type> {
         }
         Some(first) => match m.args.first() {
             Some(arg) if arg.name.is_some_and(|n| n == "logger") && spelled_logger(arg.ty) => Some(arg.ty),
+            Some(arg)
+                if arg.name.is_some_and(|n| n == "logger")
+                    && matches!(arg.ty, Type::Reference(r) if spelled_logger(&r.elem)) =>
+            {
+                errors.at(
+                    arg.ty,
+                    "a logwire service's `new` takes its logger by value: write `logger: Logger` (callers clone theirs), not a reference",
+                );
+                None
+            }
             _ => {
                 let fix = if m.args.iter().any(|a| a.name.is_some_and(|n| n == "logger")) {
                     "move `logger` to the front"
@@ -160,5 +191,15 @@ impl<'ast> Visit<'ast> for LoggerCalls<'_> {
             }
         }
         syn::visit::visit_expr_call(self, call);
+    }
+
+    // Calls inside `vec![..]`, `format!(..)` and the like.
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        let parser = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
+        if let Ok(args) = mac.parse_body_with(parser) {
+            for arg in &args {
+                self.visit_expr(arg);
+            }
+        }
     }
 }

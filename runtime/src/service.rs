@@ -85,6 +85,30 @@ pub trait IsLogger {}
 
 impl IsLogger for Logger {}
 
+/// Compiles only for `T = Logger`; see [`IsLogger`].
+#[doc(hidden)]
+pub const fn is_logger<T: IsLogger + ?Sized>() {}
+
+/// What `#[inject(default)]` builds a field with: `Default`, with an error
+/// that names the attribute.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`#[inject(default)]` needs `{Self}: Default`",
+    label = "this field is built with `Default::default()`",
+    note = "derive or implement `Default` for `{Self}`, or provide it another way (an extractor, `FromContext`, `#[inject(from_ref)]`)"
+)]
+pub trait InjectDefault {
+    /// `Default::default()`.
+    fn inject_default() -> Self;
+}
+
+impl<T: Default> InjectDefault for T {
+    #[inline]
+    fn inject_default() -> Self {
+        T::default()
+    }
+}
+
 /// One call of a service method whose line may be written; `None` from
 /// [`MethodCall::start`] when nothing will be, so that a disabled method
 /// reads no clock and copies no argument.

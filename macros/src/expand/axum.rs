@@ -21,28 +21,34 @@ pub(super) fn expand(s: &Struct<'_>) -> TokenStream {
     where_clause
         .predicates
         .push(parse_quote!(__LogwireState: ::core::marker::Send + ::core::marker::Sync));
+
     let mut values = Vec::new();
     for f in &s.fields {
-        let (name, ty) = (f.ident, f.ty);
+        let (name, ty, cfgs) = (f.ident, f.ty, super::cfgs(f));
         match f.inject {
             Some((Inject::Default, _)) => {
-                where_clause
-                    .predicates
-                    .push(parse_quote!(#ty: ::core::default::Default));
-                values.push(quote!(#name: ::core::default::Default::default()));
+                if super::mentions_generics(ty, &s.original.generics) {
+                    where_clause
+                        .predicates
+                        .push(parse_quote!(#ty: ::logwire::__private::InjectDefault));
+                }
+                let value = super::default_value(ty);
+                values.push(quote!(#(#cfgs)* #name: #value));
             }
             Some((Inject::FromRef, _)) => {
                 where_clause
                     .predicates
                     .push(parse_quote!(#ty: #axum::extract::FromRef<__LogwireState>));
-                values.push(quote!(#name: <#ty as #axum::extract::FromRef<__LogwireState>>::from_ref(__logwire_state)));
+                values.push(
+                    quote!(#(#cfgs)* #name: <#ty as #axum::extract::FromRef<__LogwireState>>::from_ref(__logwire_state)),
+                );
             }
             None => {
                 where_clause
                     .predicates
                     .push(parse_quote!(#ty: #axum::extract::FromRequestParts<__LogwireState>));
                 values.push(quote! {
-                    #name: <#ty as #axum::extract::FromRequestParts<__LogwireState>>::from_request_parts(
+                    #(#cfgs)* #name: <#ty as #axum::extract::FromRequestParts<__LogwireState>>::from_request_parts(
                         __logwire_parts,
                         __logwire_state,
                     )

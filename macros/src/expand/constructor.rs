@@ -10,10 +10,13 @@ pub(super) fn expand(s: &Struct<'_>) -> TokenStream {
     let vis = &s.original.vis;
     let (impl_generics, ty_generics, where_clause) = s.original.generics.split_for_impl();
     let params = s.fields.iter().map(|f| {
-        let (name, ty) = (f.ident, f.ty);
-        quote!(#name: #ty)
+        let (name, ty, cfgs) = (f.ident, f.ty, super::cfgs(f));
+        quote!(#(#cfgs)* #name: #ty)
     });
-    let names = s.fields.iter().map(|f| f.ident);
+    let names = s.fields.iter().map(|f| {
+        let (name, cfgs) = (f.ident, super::cfgs(f));
+        quote!(#(#cfgs)* #name)
+    });
     let doc = format!("Builds a `{ident}` from its logger and its dependencies, in field order.");
     quote! {
         #[automatically_derived]

@@ -14,18 +14,21 @@ pub(super) fn expand(s: &Struct<'_>) -> TokenStream {
     let where_clause = generics.make_where_clause();
     let mut values = Vec::new();
     for f in &s.fields {
-        let (name, ty) = (f.ident, f.ty);
+        let (name, ty, cfgs) = (f.ident, f.ty, super::cfgs(f));
         if matches!(f.inject, Some((Inject::Default, _))) {
-            where_clause
-                .predicates
-                .push(parse_quote!(#ty: ::core::default::Default));
-            values.push(quote!(#name: ::core::default::Default::default()));
+            if super::mentions_generics(ty, &s.original.generics) {
+                where_clause
+                    .predicates
+                    .push(parse_quote!(#ty: ::logwire::__private::InjectDefault));
+            }
+            let value = super::default_value(ty);
+            values.push(quote!(#(#cfgs)* #name: #value));
         } else {
             where_clause
                 .predicates
                 .push(parse_quote!(#ty: ::logwire::__private::FromContext<__LogwireCtx>));
             values.push(quote! {
-                #name: <#ty as ::logwire::__private::FromContext<__LogwireCtx>>::from_context(__logwire_ctx)
+                #(#cfgs)* #name: <#ty as ::logwire::__private::FromContext<__LogwireCtx>>::from_context(__logwire_ctx)
             });
         }
     }

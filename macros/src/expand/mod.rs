@@ -12,6 +12,37 @@ use syn::{Generics, Ident, Type};
 
 use crate::ast::{Impl, Struct};
 
+/// The `#[cfg(..)]` attributes of a field, repeated on everything generated
+/// for it, so that a field compiled out is left out of `new` and the glue.
+fn cfgs<'a>(f: &crate::ast::Field<'a>) -> Vec<&'a syn::Attribute> {
+    f.original.attrs.iter().filter(|a| a.path().is_ident("cfg")).collect()
+}
+
+/// The value of an `#[inject(default)]` field, spanned at its type so that
+/// a type without `Default` is an error there.
+fn default_value(ty: &Type) -> TokenStream {
+    quote_spanned!(ty.span()=> <#ty as ::logwire::__private::InjectDefault>::inject_default())
+}
+
+/// Whether `ty` names one of the struct's generic parameters (then its
+/// bounds go in the `where` clause; on a concrete type they would be
+/// rustc's "trivial bounds", with a note about an unstable feature).
+fn mentions_generics(ty: &Type, generics: &Generics) -> bool {
+    use syn::visit::Visit;
+    struct Find<'g>(&'g Generics, bool);
+    impl<'ast> Visit<'ast> for Find<'_> {
+        fn visit_ident(&mut self, i: &'ast Ident) {
+            self.1 |= self.0.type_params().any(|p| p.ident == *i);
+        }
+        fn visit_lifetime(&mut self, l: &'ast syn::Lifetime) {
+            self.1 |= self.0.lifetimes().any(|p| p.lifetime == *l);
+        }
+    }
+    let mut find = Find(generics, false);
+    find.visit_type(ty);
+    find.1
+}
+
 /// Everything generated for a service struct.
 pub(crate) fn structure(s: &Struct<'_>, logger_ty: &Type) -> TokenStream {
     let constructor = constructor::expand(s);
@@ -29,22 +60,25 @@ pub(crate) fn implementation(imp: &Impl<'_>, logger_types: &[&Type]) -> TokenStr
     } else {
         let self_ty = &imp.original.self_ty;
         let (impl_generics, _, where_clause) = imp.original.generics.split_for_impl();
-        let bounds = logger_types.iter().map(|ty| is_logger_bound(ty));
+        let checks = logger_types.iter().map(|ty| is_logger_check(ty));
         quote! {
             #[automatically_derived]
             impl #impl_generics #self_ty #where_clause {
                 #[doc(hidden)]
                 #[allow(dead_code)]
-                fn __logwire_new_takes_a_logwire_logger() where #(#bounds,)* {}
+                fn __logwire_new_takes_a_logwire_logger() { #(#checks)* }
             }
         }
     };
     quote!(#wrapped #checks)
 }
 
-/// `Ty: IsLogger`, with the user's type tokens so the error points at them.
-fn is_logger_bound(ty: &Type) -> TokenStream {
-    quote_spanned!(ty.span()=> #ty: ::logwire::__private::IsLogger)
+/// A call that compiles only when `ty` is logwire's `Logger`, spanned at
+/// the user's type tokens so the error points at them. (A call, not a
+/// `where` bound: a bound on a concrete type draws rustc's "see issue
+/// #48214" note.)
+fn is_logger_check(ty: &Type) -> TokenStream {
+    quote_spanned!(ty.span()=> ::logwire::__private::is_logger::<#ty>();)
 }
 
 /// A hidden function whose where clause only holds when each type is
@@ -52,13 +86,13 @@ fn is_logger_bound(ty: &Type) -> TokenStream {
 /// imports.
 fn logger_check(ident: &Ident, generics: &Generics, types: &[&Type]) -> TokenStream {
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
-    let bounds = types.iter().map(|ty| is_logger_bound(ty));
+    let checks = types.iter().map(|ty| is_logger_check(ty));
     quote! {
         #[automatically_derived]
         impl #impl_generics #ident #ty_generics #where_clause {
             #[doc(hidden)]
             #[allow(dead_code)]
-            fn __logwire_logger_is_a_logwire_logger() where #(#bounds,)* {}
+            fn __logwire_logger_is_a_logwire_logger() { #(#checks)* }
         }
     }
 }
