@@ -103,7 +103,17 @@ fn service_struct(input: &DeriveInput, mut errors: Errors, emit_item: bool) -> T
             let generated = expand::structure(&s, logger_ty);
             quote!(#item #generated)
         }
-        (_, _, error) => {
+        (Some(s), _, error) => {
+            let error = error.map(|e| e.to_compile_error());
+            let item = if emit_item {
+                fallback::strip_inject(input)
+            } else {
+                TokenStream2::new()
+            };
+            let glue = expand::glue(&s);
+            quote!(#item #glue #error)
+        }
+        (None, _, error) => {
             let error = error.map(|e| e.to_compile_error());
             let item = fallback::structure(input, emit_item);
             quote!(#item #error)

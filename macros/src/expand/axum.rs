@@ -25,8 +25,8 @@ pub(super) fn expand(s: &Struct<'_>) -> TokenStream {
     let mut values = Vec::new();
     for f in &s.fields {
         let (name, ty, cfgs) = (f.ident, f.ty, super::cfgs(f));
-        match f.inject {
-            Some((Inject::Default, _)) => {
+        match super::injected(f) {
+            Some(Inject::Default) => {
                 if super::mentions_generics(ty, &s.original.generics) {
                     where_clause
                         .predicates
@@ -35,7 +35,7 @@ pub(super) fn expand(s: &Struct<'_>) -> TokenStream {
                 let value = super::default_value(ty);
                 values.push(quote!(#(#cfgs)* #name: #value));
             }
-            Some((Inject::FromRef, _)) => {
+            Some(Inject::FromRef) => {
                 where_clause
                     .predicates
                     .push(parse_quote!(#ty: #axum::extract::FromRef<__LogwireState>));

@@ -15,7 +15,7 @@ pub(super) fn expand(s: &Struct<'_>) -> TokenStream {
     let mut values = Vec::new();
     for f in &s.fields {
         let (name, ty, cfgs) = (f.ident, f.ty, super::cfgs(f));
-        if matches!(f.inject, Some((Inject::Default, _))) {
+        if matches!(super::injected(f), Some(Inject::Default)) {
             if super::mentions_generics(ty, &s.original.generics) {
                 where_clause
                     .predicates

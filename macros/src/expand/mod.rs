@@ -18,6 +18,12 @@ fn cfgs<'a>(f: &crate::ast::Field<'a>) -> Vec<&'a syn::Attribute> {
     f.original.attrs.iter().filter(|a| a.path().is_ident("cfg")).collect()
 }
 
+/// How a field is provided: the logger never by `#[inject]` (an error
+/// already says so; the glue must not add another).
+fn injected(f: &crate::ast::Field<'_>) -> Option<crate::attr::Inject> {
+    f.inject.filter(|_| f.ident != "logger").map(|(kind, _)| kind)
+}
+
 /// The value of an `#[inject(default)]` field, spanned at its type so that
 /// a type without `Default` is an error there.
 fn default_value(ty: &Type) -> TokenStream {
@@ -45,11 +51,19 @@ fn mentions_generics(ty: &Type, generics: &Generics) -> bool {
 
 /// Everything generated for a service struct.
 pub(crate) fn structure(s: &Struct<'_>, logger_ty: &Type) -> TokenStream {
-    let constructor = constructor::expand(s);
     let check = logger_check(&s.original.ident, &s.original.generics, &[logger_ty]);
+    let glue = glue(s);
+    quote!(#check #glue)
+}
+
+/// `new`, `FromContext` and the axum extractor: also emitted beside the
+/// errors of a struct refused for its logger field, so that its uses
+/// elsewhere do not fail too.
+pub(crate) fn glue(s: &Struct<'_>) -> TokenStream {
+    let constructor = constructor::expand(s);
     let context = context::expand(s);
     let axum = axum::expand(s);
-    quote!(#constructor #check #context #axum)
+    quote!(#constructor #context #axum)
 }
 
 /// The impl block with every method wrapped.
