@@ -312,8 +312,8 @@ pub mod __private {
         logger.emit(site, level, message, fields);
     }
     pub use crate::service::{
-        call_once_later, is_logger, ErrorText, InMethod, InjectDefault, IsLogger, MethodCall, OutcomeDebug,
-        OutcomeDisplay, OutcomeOther, Wrap,
+        call_once_later, is_logger, not_a_logger, ErrorText, InMethod, InjectDefault, IsLogger, MethodCall,
+        OutcomeDebug, OutcomeDisplay, OutcomeOther, Probe, Verdict, Wrap,
     };
     pub use crate::span::MethodGuard;
     pub use crate::{FromContext, Level, Logger};

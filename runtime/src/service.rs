@@ -307,3 +307,75 @@ impl<F: Future> Future for InMethod<'_, F> {
         this.fut.poll(cx)
     }
 }
+
+/// What a call in a service method returned, for the check that it is not
+/// a new logger (the type, not the name, decides: aliases are caught).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Probe<T: ?Sized>(std::marker::PhantomData<T>);
+
+impl<T: ?Sized> Probe<T> {
+    #[inline(always)]
+    pub fn of(_: &T) -> Self {
+        Probe(std::marker::PhantomData)
+    }
+}
+
+/// The verdict on anything but a logger.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct NotBuilt;
+
+/// The verdict on a logger, a logger builder or a capturing logger.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct BuildsALogger;
+
+#[doc(hidden)]
+pub trait Verdict {
+    fn verdict(&self) -> NotBuilt;
+}
+
+impl<T: ?Sized> Verdict for Probe<T> {
+    #[inline(always)]
+    fn verdict(&self) -> NotBuilt {
+        NotBuilt
+    }
+}
+
+// Inherent methods win over the trait's: these types get the other verdict.
+impl Probe<Logger> {
+    #[inline(always)]
+    pub fn verdict(&self) -> BuildsALogger {
+        BuildsALogger
+    }
+}
+
+impl Probe<crate::LoggerBuilder> {
+    #[inline(always)]
+    pub fn verdict(&self) -> BuildsALogger {
+        BuildsALogger
+    }
+}
+
+impl Probe<(Logger, crate::Captured)> {
+    #[inline(always)]
+    pub fn verdict(&self) -> BuildsALogger {
+        BuildsALogger
+    }
+}
+
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "services receive their logger; they never create one",
+    label = "this call builds a logger (or returns a new one)",
+    note = "take `logger: Logger` as the first argument of `new` and log with `self.logger`; build loggers in `main`"
+)]
+pub trait NotALogger {}
+
+#[diagnostic::do_not_recommend]
+impl NotALogger for NotBuilt {}
+
+#[doc(hidden)]
+#[inline(always)]
+pub fn not_a_logger<V: NotALogger>(_: V) {}

@@ -4,6 +4,7 @@ mod axum;
 mod constructor;
 mod context;
 mod method;
+mod probe;
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -68,7 +69,7 @@ pub(crate) fn glue(s: &Struct<'_>) -> TokenStream {
 
 /// The impl block with every method wrapped.
 pub(crate) fn implementation(imp: &Impl<'_>, logger_types: &[&Type]) -> TokenStream {
-    let wrapped = method::expand(imp);
+    let wrapped = probe::wrap_calls(method::expand(imp));
     let checks = if logger_types.is_empty() {
         TokenStream::new()
     } else {

@@ -1,0 +1,73 @@
+//! Lets the compiler find loggers built in a service under any name.
+//!
+//! The macro sees `fl("api")` or `Log::capture("t")`, not that `fl` is
+//! `logwire::file_logger`. So every call in the block is wrapped in a check
+//! of its result's type: a call that returns a `Logger`, a `LoggerBuilder`
+//! or a capturing logger is an error at that call. A `match` keeps the
+//! temporaries of the call alive as long as before.
+
+use proc_macro2::TokenStream;
+use quote::{quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
+use syn::{Expr, ImplItem, ItemImpl};
+
+/// Wraps the calls of every non-`const` method of `imp`.
+pub(super) fn wrap_calls(tokens: TokenStream) -> TokenStream {
+    let Ok(mut imp) = syn::parse2::<ItemImpl>(tokens.clone()) else {
+        // Only our own output is parsed here; it is always an impl block.
+        return tokens;
+    };
+    for item in &mut imp.items {
+        if let ImplItem::Fn(f) = item {
+            if f.sig.constness.is_none() {
+                Calls.visit_block_mut(&mut f.block);
+            }
+        }
+    }
+    imp.into_token_stream()
+}
+
+struct Calls;
+
+/// Calls this check leaves alone: generated code (`::core::…`,
+/// `::logwire::…`, the method's own body `__logwire_body()`) and clones,
+/// which return what they were given.
+fn skipped(call: &syn::ExprCall) -> bool {
+    match &*call.func {
+        Expr::Path(p) => {
+            let last = p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+            p.path.leading_colon.is_some() || last == "clone" || last.starts_with("__logwire_")
+        }
+        _ => true,
+    }
+}
+
+impl VisitMut for Calls {
+    fn visit_expr_mut(&mut self, e: &mut Expr) {
+        syn::visit_mut::visit_expr_mut(self, e);
+        let Expr::Call(call) = e else { return };
+        if skipped(call) {
+            return;
+        }
+        let span = call.span();
+        let wrapped = quote_spanned! {span=>
+            match #call {
+                __logwire_value => {
+                    #[allow(unused_imports)]
+                    use ::logwire::__private::Verdict as _;
+                    ::logwire::__private::not_a_logger(
+                        ::logwire::__private::Probe::of(&__logwire_value).verdict(),
+                    );
+                    __logwire_value
+                }
+            }
+        };
+        if let Ok(new) = syn::parse2(wrapped) {
+            *e = new;
+        }
+    }
+
+    // Items inside a body (nested fns, consts) are left as written.
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
