@@ -233,9 +233,11 @@ pub use tracing::Level;
 /// `#[log(record(req))]`, `#[log(level = "info")]`, `#[log(off)]`. For the
 /// block: `#[service(level = "info")]` (default `debug`).
 ///
-/// The block may not build a logger (`file_logger`, `console_logger`,
-/// `Logger::builder`, `Logger::capture`), and a `new` in it must take
-/// `logger: Logger` first: services receive their logger.
+/// The block may not build a logger: a call that returns a new `Logger`,
+/// `LoggerBuilder` or capturing logger is a compile error at that call,
+/// whatever the function is called (`file_logger`, an alias of it, a
+/// helper); `.clone()` is fine. A `new` in the block must take `logger:
+/// Logger` first, by value: services receive their logger.
 ///
 /// ```
 /// use logwire::Logger;
