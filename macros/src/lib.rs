@@ -7,6 +7,8 @@
 //! user's code) and `expand` (code generation only), with `fallback`
 //! emitting the user's item when there were errors.
 
+#![forbid(unsafe_code)]
+
 mod ast;
 mod attr;
 mod ctxt;
