@@ -52,9 +52,12 @@ fn message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// Polls the inner future with panics caught.
-pub(crate) struct CatchPanic<F> {
-    inner: F,
+pin_project_lite::pin_project! {
+    /// Polls the inner future with panics caught.
+    pub(crate) struct CatchPanic<F> {
+        #[pin]
+        inner: F,
+    }
 }
 
 impl<F> CatchPanic<F> {
@@ -67,9 +70,7 @@ impl<F: Future> Future for CatchPanic<F> {
     type Output = Result<F::Output, Caught>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: `inner` is structurally pinned; `CatchPanic` has no Drop
-        // and no custom Unpin.
-        let inner = unsafe { self.map_unchecked_mut(|s| &mut s.inner) };
+        let inner = self.project().inner;
         let outer = CATCHING.with(|c| c.replace(true));
         let result = panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx)));
         CATCHING.with(|c| c.set(outer));
