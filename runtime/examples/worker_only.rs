@@ -54,7 +54,7 @@ impl ReportService {
 }
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() {
+async fn main() -> std::io::Result<()> {
     let ctx = WorkerCtx {
         logger: Logger::builder("worker").file(false).console(true).build(),
         queue: Queue::default(),
@@ -65,5 +65,6 @@ async fn main() {
             let _ = logwire::worker::run_job(&ctx.logger, format!("report-{id}"), reports.render(id)).await;
         }
     })
-    .await;
+    .await?;
+    Ok(())
 }

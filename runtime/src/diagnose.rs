@@ -17,6 +17,7 @@ use crate::sink::file::open_sinks;
 
 /// Who owns a file or directory, and its mode.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Ownership {
     /// Owner's name (the numeric id when it has no name).
     pub user: String,
@@ -79,6 +80,7 @@ impl Ownership {
 
 /// One `*.log*` file in the log directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LogFile {
     /// The file.
     pub path: PathBuf,
@@ -90,6 +92,7 @@ pub struct LogFile {
 
 /// A file logger of this process.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LoggerState {
     /// The file it should write.
     pub path: PathBuf,
@@ -101,6 +104,7 @@ pub struct LoggerState {
 
 /// One problem found, and the command that fixes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Problem {
     /// What is wrong.
     pub summary: String,

@@ -252,13 +252,7 @@ impl Value {
         r.0.unwrap_or(Value::Str(String::new()))
     }
 
-    #[doc(hidden)]
-    pub fn __of(v: &dyn FieldValue) -> Value {
-        Value::of(v)
-    }
-
-    #[doc(hidden)]
-    pub fn __debug(v: &dyn fmt::Debug) -> Value {
+    pub(crate) fn of_debug(v: &dyn fmt::Debug) -> Value {
         Value::Str(format!("{v:?}"))
     }
 }

@@ -308,6 +308,18 @@ pub mod __private {
     pub use crate::mirror::Site;
     pub use tracing::Span;
 
+    /// A recorded argument of a service method, owned.
+    #[inline]
+    pub fn value_of(v: &dyn FieldValue) -> Value {
+        Value::of(v)
+    }
+
+    /// An argument recorded through `Debug` (`#[log(record(..))]`).
+    #[inline]
+    pub fn value_debug(v: &dyn ::core::fmt::Debug) -> Value {
+        Value::of_debug(v)
+    }
+
     /// Writes a line of an event macro and hands it to the `tracing` stack.
     #[inline]
     pub fn emit(logger: &Logger, site: &Site, level: Level, message: &str, fields: &[(&'static str, &dyn FieldValue)]) {

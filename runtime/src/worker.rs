@@ -57,9 +57,11 @@
 //! }
 //!
 //! #[tokio::main]
-//! async fn main() {
+//! async fn main() -> std::io::Result<()> {
 //!     let ctx = WorkerCtx { logger: logwire::file_logger("worker"), db: Db };
-//!     logwire::worker::poll_loop(&ctx.logger, Duration::from_secs(1), || poll_once(&ctx)).await;
+//!     // Ok(Stop::Terminate) on SIGTERM; Err when no signal handler can be installed.
+//!     logwire::worker::poll_loop(&ctx.logger, Duration::from_secs(1), || poll_once(&ctx)).await?;
+//!     Ok(())
 //! }
 //! ```
 
@@ -289,8 +291,8 @@ impl Stop {
 ///
 /// Needs a tokio runtime with time and I/O enabled (`#[tokio::main]`).
 /// If the signal handlers cannot be installed, it logs the error and
-/// returns `None` at once rather than run unstoppable.
-pub async fn poll_loop<F, Fut>(logger: &Logger, interval: Duration, mut poll_once: F) -> Option<Stop>
+/// returns it at once rather than run unstoppable.
+pub async fn poll_loop<F, Fut>(logger: &Logger, interval: Duration, mut poll_once: F) -> std::io::Result<Stop>
 where
     F: FnMut() -> Fut,
     Fut: Future,
@@ -301,7 +303,7 @@ where
         (Err(e), _) | (_, Err(e)) => {
             crate::error!(logger, "WORKER_SIGNALS_UNAVAILABLE", error = %e);
             crate::flush_all();
-            return None;
+            return Err(e);
         }
     };
     let interval_ms = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX);
@@ -330,5 +332,5 @@ where
     crate::info!(logger, "WORKER_STOP", signal = stop.name(), polls = polls);
     crate::flush_all();
     logger.flush();
-    Some(stop)
+    Ok(stop)
 }

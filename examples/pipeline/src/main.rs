@@ -81,10 +81,10 @@ async fn main() -> ExitCode {
             Err(e) => fail(&e),
         },
         Some("worker") => match open_db() {
-            Ok(db) => {
-                worker::run(init("worker"), config.clone(), db).await;
-                ExitCode::SUCCESS
-            }
+            Ok(db) => match worker::run(init("worker"), config.clone(), db).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&e),
+            },
             Err(e) => fail(&e),
         },
         Some("diagnose") => {

@@ -137,12 +137,12 @@ fn wrap(imp: &Impl<'_>, m: &Method<'_>) -> ImplItemFn {
                 let index = syn::Index::from(captures.len());
                 let span = arg.original.span();
                 if *debug {
-                    captures.push(quote_spanned!(span=> #private::Value::__debug(&#ident)));
+                    captures.push(quote_spanned!(span=> #private::value_debug(&#ident)));
                     span_fields.push(
                         quote_spanned!(span=> (#key, &#private::DebugValue(&#ident) as &dyn #private::FieldValue)),
                     );
                 } else {
-                    captures.push(quote_spanned!(span=> #private::Value::__of(&#ident)));
+                    captures.push(quote_spanned!(span=> #private::value_of(&#ident)));
                     span_fields.push(quote_spanned!(span=> (#key, &#ident as &dyn #private::FieldValue)));
                 }
                 fields.push(quote!((#key, &__logwire_args.#index as &dyn #private::FieldValue)));

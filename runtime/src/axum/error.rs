@@ -119,6 +119,23 @@ impl ApiError {
     }
 }
 
+/// `500 Internal Server Error: internal server error (database is locked)`:
+/// the status, the client's message and the detail for the log.
+///
+/// `ApiError` is not itself a `std::error::Error`: it takes any error with
+/// `?` (the `From` below), and implementing `Error` too would make that
+/// `From` overlap the standard `From<T> for T` (anyhow's error makes the
+/// same choice).
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.status, self.message)?;
+        match &self.detail {
+            Some(detail) => write!(f, " ({detail})"),
+            None => Ok(()),
+        }
+    }
+}
+
 impl<E: std::error::Error> From<E> for ApiError {
     /// A 500 whose log line holds the error and its sources.
     fn from(e: E) -> Self {

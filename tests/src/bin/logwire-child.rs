@@ -250,7 +250,7 @@ fn worker(log: logwire::Logger, root: &str, steps: u64) {
     runtime.block_on(async {
         // Three jobs queued; each poll takes one.
         let mut job = 0u32;
-        logwire::worker::poll_loop(&log, Duration::from_secs(10), || {
+        let stopped = logwire::worker::poll_loop(&log, Duration::from_secs(10), || {
             job += 1;
             let (log, started, id) = (log.clone(), started.clone(), job);
             async move {
@@ -270,5 +270,8 @@ fn worker(log: logwire::Logger, root: &str, steps: u64) {
             }
         })
         .await;
+        if let Err(e) = stopped {
+            eprintln!("the poll loop could not start: {e}");
+        }
     });
 }

@@ -42,7 +42,7 @@ impl FromContext<WorkerCtx> for AppConfig {
 }
 
 /// Runs until SIGTERM or Ctrl-C; the job in hand always finishes.
-pub async fn run(logger: Logger, config: AppConfig, db: Db) {
+pub async fn run(logger: Logger, config: AppConfig, db: Db) -> Result<(), String> {
     let ctx = WorkerCtx {
         logger,
         db,
@@ -50,7 +50,10 @@ pub async fn run(logger: Logger, config: AppConfig, db: Db) {
         me: owner::me(),
     };
     reclaim(&ctx).await;
-    logwire::worker::poll_loop(&ctx.logger, Duration::from_millis(250), || poll_once(&ctx)).await;
+    logwire::worker::poll_loop(&ctx.logger, Duration::from_millis(250), || poll_once(&ctx))
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("cannot watch for stop signals: {e}"))
 }
 
 /// Runs one queued build, or else one queued deployment: `true` when it
