@@ -11,7 +11,7 @@ use crate::sink::file::open_sinks;
 /// The write end of the self-pipe the signal handler writes to.
 static PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
 
-extern "C" fn on_sighup(_: libc::c_int) {
+fn on_sighup() {
     let fd = PIPE_WRITE.load(Ordering::Relaxed);
     if fd >= 0 {
         // write(2) is async-signal-safe; a full pipe means a reopen is
@@ -31,7 +31,10 @@ extern "C" fn on_sighup(_: libc::c_int) {
 /// loggers whose files logrotate manages.
 ///
 /// Call it once, early in `main`; later calls do nothing. Fails only when
-/// the pipe, the thread or the handler cannot be set up.
+/// the pipe, the thread or the handler cannot be set up. The handler is
+/// registered through `signal-hook-registry`, as tokio's are: a
+/// `tokio::signal::unix::signal(SignalKind::hangup())` stream of the same
+/// program keeps firing, before or after this call.
 ///
 /// ```no_run
 /// logwire::reopen_on_sighup().expect("SIGHUP handler");
@@ -73,16 +76,8 @@ fn install() -> io::Result<()> {
             }
         })?;
     PIPE_WRITE.store(write_fd, Ordering::Relaxed);
-    // SAFETY: installing a handler that only calls write(2); the sigaction
-    // struct is zeroed and then filled as the man page describes.
-    unsafe {
-        let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = on_sighup as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        action.sa_flags = libc::SA_RESTART;
-        libc::sigemptyset(&mut action.sa_mask);
-        if libc::sigaction(libc::SIGHUP, &action, std::ptr::null_mut()) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-    }
+    // SAFETY: the action only loads an atomic and calls write(2), both
+    // async-signal-safe; the registry chains it with every other handler.
+    unsafe { signal_hook_registry::register(libc::SIGHUP, on_sighup) }?;
     Ok(())
 }

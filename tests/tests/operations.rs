@@ -162,3 +162,25 @@ fn two_service_users_share_and_rotate_one_file() {
     println!("{names} files, {rotations} backups kept, all 0660 in the shared group");
     drop(accounts);
 }
+
+#[test]
+fn sighup_reaches_both_logwire_and_a_tokio_stream_of_the_same_program() {
+    let dir = tempfile::tempdir().unwrap();
+    let child = Command::new(CHILD)
+        .args(["sighup-tokio", dir.path().to_str().unwrap(), "5"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(&dir.path().join("ready"), "the child to log and install its handlers");
+    fs::rename(dir.path().join("child.log"), dir.path().join("child.log.moved")).unwrap();
+    // SAFETY: signalling our own child.
+    assert_eq!(unsafe { libc_kill(child.id() as i32, 1) }, 0);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "tokio saw SIGHUP");
+    assert!(out.status.success());
+    let moved = fs::read_to_string(dir.path().join("child.log.moved")).unwrap();
+    assert_eq!(moved.matches(" - BEFORE |").count(), 5);
+    let fresh = fs::read_to_string(dir.path().join("child.log")).unwrap();
+    assert_eq!(fresh.lines().count(), 1, "logwire reopened the file: {fresh}");
+    assert!(fresh.contains(" - AFTER"), "{fresh}");
+}

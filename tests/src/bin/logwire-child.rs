@@ -28,6 +28,9 @@
 //!   background `sleep` (pid in `{ROOT}/background.pid`), writes its own pid
 //!   to `{ROOT}/script.pid` and sleeps for a minute (kill this process
 //!   meanwhile);
+//! - `sighup-tokio`: a tokio SIGHUP stream first, then `reopen_on_sighup`;
+//!   log COUNT lines, touch `{ROOT}/ready`, wait (10 s at most) for the
+//!   stream to see a SIGHUP, print `tokio saw SIGHUP`, log `AFTER`;
 //! - `firehose`: log as fast as it can, each line stamped `t=` with
 //!   CLOCK_MONOTONIC in nanoseconds, rotating at `CHILD_MAX_BYTES` with 10
 //!   backups, until killed;
@@ -74,6 +77,9 @@ fn main() -> ExitCode {
     if mode == "init" {
         init(&log);
         return ExitCode::SUCCESS;
+    }
+    if mode == "sighup-tokio" {
+        return sighup_tokio(&log, root, count);
     }
     if mode == "firehose" {
         let log = logwire::Logger::builder("child")
@@ -182,6 +188,35 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn sighup_tokio(log: &logwire::Logger, root: &str, count: u64) -> ExitCode {
+    use tokio::signal::unix::{signal, SignalKind};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let mut hup = signal(SignalKind::hangup()).expect("tokio's SIGHUP stream");
+        logwire::reopen_on_sighup().expect("logwire's SIGHUP handler");
+        for seq in 0..count {
+            logwire::info!(log, "BEFORE", seq = seq);
+        }
+        log.flush();
+        let _ = std::fs::write(std::path::Path::new(root).join("ready"), b"");
+        match tokio::time::timeout(std::time::Duration::from_secs(10), hup.recv()).await {
+            Ok(Some(())) => println!("tokio saw SIGHUP"),
+            _ => {
+                println!("tokio never saw SIGHUP");
+                return ExitCode::FAILURE;
+            }
+        }
+        // logwire's reopen runs on its own thread: give it a moment.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        logwire::info!(log, "AFTER");
+        log.flush();
+        ExitCode::SUCCESS
+    })
 }
 
 #[repr(C)]
