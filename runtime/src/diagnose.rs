@@ -137,6 +137,9 @@ pub struct Diagnosis {
     pub loggers: Vec<LoggerState>,
     /// Everything that stops or will stop lines reaching their files.
     pub problems: Vec<Problem>,
+    /// Things worth knowing that are not problems (such as a directory
+    /// only its owner can write: fine for one user, not for two services).
+    pub notes: Vec<String>,
 }
 
 /// Diagnoses [`log_root`](crate::log_root) and the file loggers of this
@@ -200,9 +203,24 @@ impl Diagnosis {
             files,
             loggers,
             problems: Vec::new(),
+            notes: Vec::new(),
         };
         d.problems = d.find_problems();
+        d.notes = d.find_notes();
         d
+    }
+
+    fn find_notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(o) = self.ownership.as_ref().filter(|o| self.is_dir && !o.group_writable()) {
+            notes.push(format!(
+                "{} is writable by its owner only ({}): fine for one user; for an API and a worker running as two users of one group: sudo chmod 2770 {} (and UMask=0002 in the systemd units)",
+                self.directory.display(),
+                o.rwx(),
+                self.directory.display()
+            ));
+        }
+        notes
     }
 
     fn find_problems(&self) -> Vec<Problem> {
@@ -234,7 +252,11 @@ impl Diagnosis {
                 ),
             });
         }
-        if let Some(o) = &self.ownership {
+        // A directory its group may write is shared by services of several
+        // users; one only its owner writes (a developer's checkout under a
+        // 022 umask) needs neither setgid nor group-writable files.
+        let shared = self.ownership.as_ref().is_some_and(Ownership::group_writable);
+        if let Some(o) = self.ownership.as_ref().filter(|_| shared) {
             if self.is_dir && !o.setgid() {
                 problems.push(Problem {
                     summary: format!(
@@ -245,7 +267,7 @@ impl Diagnosis {
                 });
             }
         }
-        for f in &self.files {
+        for f in self.files.iter().filter(|_| shared) {
             if !f.ownership.group_writable() {
                 problems.push(Problem {
                     summary: format!(
@@ -430,6 +452,9 @@ impl fmt::Display for Diagnosis {
                 };
                 writeln!(f, "  {}: {state}", l.path.display())?;
             }
+        }
+        for note in &self.notes {
+            writeln!(f, "note: {note}")?;
         }
         if self.problems.is_empty() {
             write!(f, "problems: none")

@@ -117,7 +117,7 @@
 //!
 //! File loggers gather whole lines and write them in batches, under a lock
 //! that other processes writing the same file respect. Every line is in the
-//! file within 100 ms, when [`Logger::flush`] returns, when `main` returns
+//! file within 25 ms of being logged, when [`Logger::flush`] returns, when `main` returns
 //! or calls `std::process::exit`, and when a panic unwinds or aborts. A
 //! process killed with `SIGKILL` loses the lines it had not yet written:
 //! those of its last 25 ms at most when it writes the file alone (measured:

@@ -164,3 +164,29 @@ fn a_file_moved_away_is_reported_stale() {
     assert!(d.loggers[0].stale);
     assert!(d.problems.iter().any(|p| p.fix.contains("reopen_on_sighup")));
 }
+
+#[test]
+fn a_single_users_checkout_under_umask_022_is_fine_with_a_note() {
+    // What logwire makes under a 022 umask: a 2750 directory, 0640 files.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("logs");
+    fs::create_dir(&root).unwrap();
+    fs::set_permissions(&root, fs::Permissions::from_mode(0o2750)).unwrap();
+    for name in ["api.log", "worker.log", "start_services.log"] {
+        fs::write(root.join(name), "x\n").unwrap();
+        fs::set_permissions(root.join(name), fs::Permissions::from_mode(0o640)).unwrap();
+    }
+    let d = Diagnosis::for_directory(&root);
+    assert!(d.problems.is_empty(), "{d}");
+    assert_eq!(d.notes.len(), 1, "{d}");
+    assert!(
+        d.notes[0].ends_with(&format!(
+            "is writable by its owner only (rwxr-s---): fine for one user; for an API and a worker running as two users of one group: sudo chmod 2770 {} (and UMask=0002 in the systemd units)",
+            root.display()
+        )),
+        "{}",
+        d.notes[0]
+    );
+    assert!(d.to_string().contains("\nnote: "), "{d}");
+    assert!(d.to_string().ends_with("problems: none"), "{d}");
+}
