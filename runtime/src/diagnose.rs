@@ -7,7 +7,6 @@
 //! std::process::exit(if report.has_problems() { 1 } else { 0 });
 //! ```
 
-use std::collections::HashMap;
 use std::fmt;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -347,39 +346,66 @@ fn log_files(dir: &Path, names: &Names) -> Vec<LogFile> {
     files
 }
 
-/// User and group names from /etc/passwd and /etc/group.
-struct Names {
-    users: HashMap<u32, String>,
-    groups: HashMap<u32, String>,
-}
+/// User and group names through the C library (`getpwuid_r`,
+/// `getgrgid_r`), so that NSS sources count too (LDAP, sssd, systemd's
+/// DynamicUser), not only /etc/passwd; the number when there is no name.
+struct Names;
 
 impl Names {
     fn load() -> Names {
-        let table = |file: &str| -> HashMap<u32, String> {
-            fs::read_to_string(file)
-                .unwrap_or_default()
-                .lines()
-                .filter_map(|l| {
-                    let mut parts = l.split(':');
-                    let name = parts.next()?;
-                    let id = parts.nth(1)?.parse().ok()?;
-                    Some((id, name.to_owned()))
-                })
-                .collect()
-        };
-        Names {
-            users: table("/etc/passwd"),
-            groups: table("/etc/group"),
-        }
+        Names
     }
 
     fn user(&self, uid: u32) -> String {
-        self.users.get(&uid).cloned().unwrap_or_else(|| uid.to_string())
+        lookup(|buf| {
+            // SAFETY: a zeroed passwd is a valid out-parameter; getpwuid_r
+            // writes strings into `buf`, which outlives the read below.
+            let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+            let mut found: *mut libc::passwd = std::ptr::null_mut();
+            // SAFETY: every pointer is to memory we own, with its length.
+            let rc = unsafe { libc::getpwuid_r(uid, &mut entry, buf.as_mut_ptr(), buf.len(), &mut found) };
+            // SAFETY: on success with a result, pw_name is a C string in `buf`.
+            (rc, (!found.is_null()).then(|| unsafe { c_string(entry.pw_name) }))
+        })
+        .unwrap_or_else(|| uid.to_string())
     }
 
     fn group(&self, gid: u32) -> String {
-        self.groups.get(&gid).cloned().unwrap_or_else(|| gid.to_string())
+        lookup(|buf| {
+            // SAFETY: as in `user`, for getgrgid_r.
+            let mut entry: libc::group = unsafe { std::mem::zeroed() };
+            let mut found: *mut libc::group = std::ptr::null_mut();
+            // SAFETY: every pointer is to memory we own, with its length.
+            let rc = unsafe { libc::getgrgid_r(gid, &mut entry, buf.as_mut_ptr(), buf.len(), &mut found) };
+            // SAFETY: on success with a result, gr_name is a C string in `buf`.
+            (rc, (!found.is_null()).then(|| unsafe { c_string(entry.gr_name) }))
+        })
+        .unwrap_or_else(|| gid.to_string())
     }
+}
+
+/// Runs a `get*_r` call with a buffer that grows while it reports ERANGE.
+fn lookup(mut call: impl FnMut(&mut [libc::c_char]) -> (libc::c_int, Option<String>)) -> Option<String> {
+    let mut size = 1024;
+    while size <= 1 << 20 {
+        let mut buf = vec![0 as libc::c_char; size];
+        match call(&mut buf) {
+            (libc::ERANGE, _) => size *= 4,
+            (0, name) => return name,
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// # Safety
+/// `p` is null or points to a NUL-terminated string.
+unsafe fn c_string(p: *const libc::c_char) -> String {
+    if p.is_null() {
+        return String::new();
+    }
+    // SAFETY: as the caller promises.
+    unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
 }
 
 fn yes(b: bool) -> &'static str {

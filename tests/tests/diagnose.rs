@@ -190,3 +190,16 @@ fn a_single_users_checkout_under_umask_022_is_fine_with_a_note() {
     assert!(d.to_string().contains("\nnote: "), "{d}");
     assert!(d.to_string().ends_with("problems: none"), "{d}");
 }
+
+#[test]
+fn owners_are_named_as_the_system_names_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Diagnosis::for_directory(dir.path());
+    let id = |flag: &str| {
+        let out = std::process::Command::new("id").arg(flag).output().unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let owner = d.ownership.expect("the directory exists");
+    assert_eq!(owner.user, id("-un"));
+    assert_eq!(owner.group, id("-gn"));
+}
