@@ -66,17 +66,20 @@
 //!
 //! # What logwire installs process-wide
 //!
+//! All of it lives in one module of the crate (`process`):
 //! - the first file logger starts one background thread, `logwire-flush`,
-//!   that writes batched lines; and installs an `atexit` hook, a
-//!   `pthread_atfork` prepare hook and a panic hook (chained to the one
-//!   before it) that write whatever is still in memory;
-//! - `ApiLayer::new` and `run_job` chain a panic hook that keeps the panics
-//!   they catch off stderr (they are logged instead);
-//! - [`reopen_on_sighup`], only when called: a SIGHUP handler and a thread
-//!   that reopens every file;
-//! - [`init`], only when called: the global default `tracing` subscriber;
+//!   that writes batched lines, and installs an `atexit` hook and a
+//!   `pthread_atfork` prepare hook that write whatever is still in memory;
+//! - one panic hook, chained to the one before it, installed by the first
+//!   file logger, `ApiLayer::new` or `run_job`: a panic that a request or a
+//!   job catches is kept off stderr (it is logged instead); any other first
+//!   has every file written, then goes to the previous hook;
 //! - file sinks of one path are shared by every logger of the process and
-//!   live until it exits, so that the exit hook always finds them.
+//!   live until it exits, so that the exit hook always finds them;
+//! - [`reopen_on_sighup`], only when called: a SIGHUP action (chained
+//!   through `signal-hook-registry`, so tokio's signal streams keep
+//!   working) and a thread that reopens every file;
+//! - [`init`], only when called: the global default `tracing` subscriber.
 //!
 //! # Where things are
 //!
@@ -155,6 +158,7 @@ mod logger;
 mod mirror;
 mod panic;
 mod paths;
+mod process;
 mod reopen;
 mod service;
 mod sink;

@@ -6,7 +6,6 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::Once;
 use std::task::{Context, Poll};
 
 thread_local! {
@@ -16,24 +15,24 @@ thread_local! {
     static LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-/// Chains a panic hook that records the location of panics a
-/// [`CatchPanic`] will catch and keeps the default hook from printing them:
-/// they are written to the log instead. Other panics go to the previous hook.
+/// Installs the process's panic hook (see `process`), which asks
+/// [`will_be_caught`] first.
 pub(crate) fn install_hook() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let previous = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            if CATCHING.with(Cell::get) {
-                let location = info
-                    .location()
-                    .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
-                LOCATION.with(|slot| *slot.borrow_mut() = location);
-            } else {
-                previous(info);
-            }
-        }));
-    });
+    crate::process::install_panic_hook();
+}
+
+/// For the panic hook: whether a [`CatchPanic`] on this thread will catch
+/// this panic. If so its location is recorded for the log line, and the
+/// hook prints nothing: the panic is written to the log instead.
+pub(crate) fn will_be_caught(info: &panic::PanicHookInfo<'_>) -> bool {
+    if !CATCHING.with(Cell::get) {
+        return false;
+    }
+    let location = info
+        .location()
+        .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+    LOCATION.with(|slot| *slot.borrow_mut() = location);
+    true
 }
 
 /// A caught panic: its message and where it happened.

@@ -6,7 +6,7 @@ use std::os::unix::io::RawFd;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
 
-use crate::sink::file::open_sinks;
+use crate::process::open_sinks;
 
 /// The write end of the self-pipe the signal handler writes to.
 static PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);

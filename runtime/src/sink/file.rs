@@ -84,40 +84,21 @@ impl std::fmt::Debug for FileSink {
     }
 }
 
-/// Every file sink of the process. Sinks live until the process exits, so
-/// that the exit hook always finds them: a sink dropped on another thread
-/// while `main` returns could otherwise lose its last batch.
-static OPEN: Mutex<Vec<Arc<FileSink>>> = Mutex::new(Vec::new());
-
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic elsewhere must not stop logging: the data is bytes, never half-updated.
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Every file sink of the process, for the flusher and the exit hooks.
-/// `None` when the registry is locked and `wait` is false.
-pub(crate) fn open_sinks(wait: bool) -> Option<Vec<Arc<FileSink>>> {
-    let open = if wait {
-        lock(&OPEN)
-    } else {
-        match OPEN.try_lock() {
-            Ok(open) => open,
-            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => return None,
-        }
-    };
-    Some(open.clone())
-}
-
 impl FileSink {
     /// The sink for `path`, shared with any other logger of this process
-    /// that writes the same file. Never fails: a file that cannot be opened
-    /// falls back to stderr after one warning.
+    /// that writes the same file (the process registry keeps them). Never
+    /// fails: a file that cannot be opened falls back to stderr after one
+    /// warning.
     pub(crate) fn shared(path: PathBuf, max_bytes: u64, backups: usize) -> Arc<FileSink> {
-        let mut open = lock(&OPEN);
-        if let Some(existing) = open.iter().find(|s| s.path == path) {
-            return existing.clone();
-        }
+        crate::process::file_sink(&path.clone(), || FileSink::open(path, max_bytes, backups))
+    }
+
+    fn open(path: PathBuf, max_bytes: u64, backups: usize) -> FileSink {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -127,7 +108,7 @@ impl FileSink {
             Ok(out) => out,
             Err(e) => fall_back(&path, &e),
         };
-        let sink = Arc::new(FileSink {
+        FileSink {
             path,
             lock_path,
             max_bytes,
@@ -139,11 +120,7 @@ impl FileSink {
                 pid: std::process::id(),
                 write_error_reported: false,
             }),
-        });
-        open.push(sink.clone());
-        drop(open);
-        flusher::start();
-        sink
+        }
     }
 
     pub(crate) fn path(&self) -> &Path {

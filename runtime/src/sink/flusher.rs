@@ -19,11 +19,11 @@
 //! lock (see the crate docs for the measured figures).
 
 use std::sync::atomic::{fence, AtomicBool, Ordering};
-use std::sync::{Once, OnceLock};
+use std::sync::OnceLock;
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
-use super::file::open_sinks;
+use crate::process::open_sinks;
 
 /// How long a line may wait in a buffer before the flusher writes it.
 pub(crate) const FLUSH_DELAY: Duration = Duration::from_millis(25);
@@ -34,10 +34,8 @@ static IDLE: AtomicBool = AtomicBool::new(false);
 /// A full batch is waiting: write it now, without the usual delay.
 static URGENT: AtomicBool = AtomicBool::new(false);
 
-/// Starts the flusher thread and installs the exit hooks, once.
+/// Starts the flusher thread, once.
 pub(crate) fn start() {
-    static HOOKS: Once = Once::new();
-    HOOKS.call_once(install_hooks);
     FLUSHER.get_or_init(|| {
         thread::Builder::new()
             .name("logwire-flush".into())
@@ -97,7 +95,7 @@ pub(crate) fn flush_all() {
 
 /// Like [`flush_all`], for hooks that may run while another thread holds a
 /// sink: waits a bounded time instead of risking a deadlock.
-fn flush_all_bounded() {
+pub(crate) fn flush_all_bounded() {
     let deadline = Instant::now() + Duration::from_secs(2);
     let sinks = loop {
         match open_sinks(false) {
@@ -111,26 +109,4 @@ fn flush_all_bounded() {
             thread::sleep(Duration::from_millis(1));
         }
     }
-}
-
-extern "C" fn at_exit() {
-    flush_all_bounded();
-}
-
-extern "C" fn before_fork() {
-    flush_all_bounded();
-}
-
-fn install_hooks() {
-    // SAFETY: registering plain `extern "C"` functions that never unwind
-    // (they only take locks and write files).
-    unsafe {
-        libc::atexit(at_exit);
-        libc::pthread_atfork(Some(before_fork), None, None);
-    }
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        flush_all_bounded();
-        previous(info);
-    }));
 }
