@@ -159,7 +159,6 @@ mod mirror;
 mod panic;
 mod paths;
 mod process;
-mod reopen;
 mod service;
 mod sink;
 mod span;
@@ -173,7 +172,7 @@ pub use field::{FieldValue, Recorder, Value};
 pub use format::Format;
 pub use logger::{console_logger, file_logger, Logger, LoggerBuilder};
 pub use paths::{data_dir, log_root};
-pub use reopen::reopen_on_sighup;
+pub use process::reopen_on_sighup;
 pub use service::FromContext;
 pub use sink::{Captured, Record};
 #[cfg(feature = "init")]
