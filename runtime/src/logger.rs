@@ -14,7 +14,7 @@ use crate::context::{self, Scoped};
 use crate::field::{FieldValue, Value};
 use crate::format::{self, Event, Format, LineContext};
 use crate::mirror::Site;
-use crate::sink::{self, Captured, FileSink, Record, Sink};
+use crate::sink::{Captured, FileSink, Record, Sink};
 use crate::{span, Level};
 
 type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
@@ -256,11 +256,7 @@ impl Shared {
             };
             format::write_line(line, self.format, &cx, ev);
             for s in &self.sinks {
-                match s {
-                    Sink::File(f) => f.write(line.as_bytes()),
-                    Sink::Stdout => sink::write_stdout(line.as_bytes()),
-                    Sink::Capture(c) => c.push(line, self.record(&cx, ev)),
-                }
+                s.write(line, || self.record(&cx, ev));
             }
         });
     }

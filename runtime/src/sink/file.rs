@@ -22,11 +22,9 @@
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::os::unix::io::{AsRawFd, RawFd};
+use std::os::unix::io::{AsFd, AsRawFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-
-use super::flusher;
 
 /// When this many bytes are waiting, the flusher thread is woken at once
 /// to write them; smaller batches wait at most `FLUSH_DELAY`.
@@ -40,6 +38,17 @@ pub(crate) const HIGH_WATER_BYTES: usize = 256 * 1024;
 
 /// Keep every backup: `api.log.1` … as many as rotation produces.
 pub(crate) const UNLIMITED: usize = usize::MAX;
+
+/// What the flusher should do after a line was queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wake {
+    /// Nothing: it already knows.
+    No,
+    /// The buffer was empty: write it within the flush delay.
+    Soon,
+    /// A full batch is waiting: write it now.
+    Now,
+}
 
 /// Where a sink's lines go.
 enum Output {
@@ -127,20 +136,25 @@ impl FileSink {
         &self.path
     }
 
-    /// Queues one or more whole lines.
+    /// Queues one or more whole lines, and says whether the flusher has to
+    /// be told (this file knows nothing of the flusher).
     #[inline]
-    pub(crate) fn write(&self, line: &[u8]) {
+    pub(crate) fn write(&self, line: &[u8]) -> Wake {
         let mut buf = lock(&self.buf);
         let before = buf.len();
         buf.extend_from_slice(line);
         let after = buf.len();
         drop(buf);
         if after >= HIGH_WATER_BYTES {
+            // Backpressure: the logging thread writes itself.
             self.flush();
+            Wake::No
         } else if before < BATCH_BYTES && after >= BATCH_BYTES {
-            flusher::wake_now();
+            Wake::Now
         } else if before == 0 {
-            flusher::notify();
+            Wake::Soon
+        } else {
+            Wake::No
         }
     }
 
@@ -232,23 +246,17 @@ impl FileSink {
             st.out = open_output(&self.path, &self.lock_path)?;
             st.pid = std::process::id();
         }
-        let Output::File { lock, .. } = &st.out else {
+        let Output::File { file, lock } = &mut st.out else {
             io::stderr().write_all(rest)?;
             *rest = &[];
             return Ok(());
         };
-        // The lock file stays open for the whole batch: only the log is reopened.
-        let _held = Flock::exclusive(lock.as_raw_fd())?;
-        self.follow_rotation(st)?;
-        if let Output::File { file, .. } = &mut st.out {
-            end_last_line(file)?;
-        }
+        // The guard borrows the lock file, which stays open for the whole
+        // batch: only the log itself is reopened below.
+        let _held = Flock::exclusive(lock.as_fd())?;
+        self.follow_rotation(file)?;
+        end_last_line(file)?;
         while !rest.is_empty() {
-            let Output::File { file, .. } = &mut st.out else {
-                io::stderr().write_all(rest)?;
-                *rest = &[];
-                return Ok(());
-            };
             let size = file.metadata()?.len();
             let take = if self.max_bytes == 0 {
                 rest.len()
@@ -256,7 +264,7 @@ impl FileSink {
                 match whole_lines_within(rest, self.max_bytes.saturating_sub(size)) {
                     0 if size == 0 => first_line_len(rest),
                     0 => {
-                        self.rotate(st)?;
+                        self.rotate(file)?;
                         continue;
                     }
                     n => n,
@@ -268,35 +276,30 @@ impl FileSink {
     }
 
     /// Reopens the file when the path no longer names the file we hold.
-    fn follow_rotation(&self, st: &mut Io) -> io::Result<()> {
-        let Output::File { file, .. } = &st.out else {
-            return Ok(());
-        };
+    fn follow_rotation(&self, file: &mut File) -> io::Result<()> {
         if !names_file(&self.path, file)? {
-            self.reopen_file(st)?;
+            self.reopen_file(file)?;
         }
         Ok(())
     }
 
-    fn reopen_file(&self, st: &mut Io) -> io::Result<()> {
-        if let Output::File { file, .. } = &mut st.out {
-            *file = match open_log(&self.path) {
-                // Someone removed the directory while we run: make it again.
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    if let Some(dir) = self.path.parent() {
-                        create_dir(dir)?;
-                    }
-                    open_log(&self.path)?
+    fn reopen_file(&self, file: &mut File) -> io::Result<()> {
+        *file = match open_log(&self.path) {
+            // Someone removed the directory while we run: make it again.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                if let Some(dir) = self.path.parent() {
+                    create_dir(dir)?;
                 }
-                r => r?,
-            };
-        }
+                open_log(&self.path)?
+            }
+            r => r?,
+        };
         Ok(())
     }
 
     /// `api.log` → `api.log.1` → … → `api.log.{backups}` (dropped after).
     /// Called with the lock held.
-    fn rotate(&self, st: &mut Io) -> io::Result<()> {
+    fn rotate(&self, file: &mut File) -> io::Result<()> {
         if self.backups == 0 {
             ignore_missing(fs::remove_file(&self.path))?;
         } else {
@@ -311,7 +314,7 @@ impl FileSink {
             }
             ignore_missing(fs::rename(&self.path, self.backup(1)))?;
         }
-        self.reopen_file(st)
+        self.reopen_file(file)
     }
 
     fn backup(&self, i: usize) -> PathBuf {
@@ -452,14 +455,16 @@ fn fall_back(path: &Path, e: &io::Error) -> Output {
     Output::Stderr(e.to_string())
 }
 
-/// An exclusive `flock`, released on drop.
-struct Flock(RawFd);
+/// An exclusive `flock`, released on drop; it borrows the descriptor, so
+/// the lock file cannot be closed while the lock is held.
+struct Flock<'fd>(BorrowedFd<'fd>);
 
-impl Flock {
-    fn exclusive(fd: RawFd) -> io::Result<Self> {
+impl<'fd> Flock<'fd> {
+    fn exclusive(fd: BorrowedFd<'fd>) -> io::Result<Self> {
         loop {
-            // SAFETY: flock on an open file descriptor; no memory is involved.
-            if unsafe { libc::flock(fd, libc::LOCK_EX) } == 0 {
+            // SAFETY: flock on a descriptor the borrow keeps open; no memory
+            // is involved.
+            if unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX) } == 0 {
                 return Ok(Flock(fd));
             }
             let e = io::Error::last_os_error();
@@ -470,10 +475,10 @@ impl Flock {
     }
 }
 
-impl Drop for Flock {
+impl Drop for Flock<'_> {
     fn drop(&mut self) {
         // SAFETY: as above; unlocking a lock we hold on a descriptor still open.
-        unsafe { libc::flock(self.0, libc::LOCK_UN) };
+        unsafe { libc::flock(self.0.as_raw_fd(), libc::LOCK_UN) };
     }
 }
 

@@ -20,6 +20,21 @@ pub(crate) enum Sink {
 }
 
 impl Sink {
+    /// Hands a formatted line to the sink; `record` builds what a capturing
+    /// logger keeps (only a capturing sink calls it).
+    #[inline]
+    pub(crate) fn write(&self, line: &str, record: impl FnOnce() -> Record) {
+        match self {
+            Sink::File(f) => match f.write(line.as_bytes()) {
+                file::Wake::No => {}
+                file::Wake::Soon => flusher::notify(),
+                file::Wake::Now => flusher::wake_now(),
+            },
+            Sink::Stdout => write_stdout(line.as_bytes()),
+            Sink::Capture(c) => c.push(line, record()),
+        }
+    }
+
     pub(crate) fn flush(&self) {
         match self {
             Sink::File(f) => f.flush(),
