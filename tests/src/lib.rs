@@ -257,3 +257,23 @@ pub fn read_rotated(dir: &Path, file: &str) -> Vec<(PathBuf, String)> {
     out.sort();
     out
 }
+
+#[repr(C)]
+struct Timespec {
+    sec: i64,
+    nsec: i64,
+}
+
+extern "C" {
+    fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
+}
+
+/// CLOCK_MONOTONIC in nanoseconds: one clock shared by a test and the
+/// processes it starts.
+pub fn monotonic_ns() -> u64 {
+    const CLOCK_MONOTONIC: i32 = 1;
+    let mut ts = Timespec { sec: 0, nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec to the pointer we pass.
+    unsafe { clock_gettime(CLOCK_MONOTONIC, &mut ts) };
+    ts.sec as u64 * 1_000_000_000 + ts.nsec as u64
+}

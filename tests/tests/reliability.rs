@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use logwire::Logger;
-use logwire_tests::check_lines;
+use logwire_tests::{check_lines, monotonic_ns};
 
 #[test]
 fn a_line_cut_short_by_a_dead_writer_is_never_glued_to_the_next() {
@@ -110,22 +110,8 @@ fn a_full_disk_neither_doubles_nor_tears_a_line_and_writing_resumes() {
     assert!(last.contains(&format!("seq={}", 2 * COUNT - 1)), "{last}");
 }
 
-#[repr(C)]
-struct Timespec {
-    sec: i64,
-    nsec: i64,
-}
-
 extern "C" {
-    fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
     fn kill(pid: i32, sig: i32) -> i32;
-}
-
-fn monotonic_ns() -> u64 {
-    let mut ts = Timespec { sec: 0, nsec: 0 };
-    // SAFETY: clock_gettime writes one timespec to the pointer we pass.
-    unsafe { clock_gettime(1, &mut ts) };
-    (ts.sec as u64) * 1_000_000_000 + ts.nsec as u64
 }
 
 /// Kills and reaps its children when dropped, panic or not.

@@ -27,12 +27,7 @@ pub(super) fn expand(s: &Struct<'_>) -> TokenStream {
         let (name, ty, cfgs) = (f.ident, f.ty, super::cfgs(f));
         match super::injected(f) {
             Some(Inject::Default) => {
-                if super::mentions_generics(ty, &s.original.generics) {
-                    where_clause
-                        .predicates
-                        .push(parse_quote!(#ty: ::logwire::__private::InjectDefault));
-                }
-                let value = super::default_value(ty);
+                let value = super::default_value(ty, &s.original.generics, where_clause);
                 values.push(quote!(#(#cfgs)* #name: #value));
             }
             Some(Inject::FromRef) => {

@@ -16,12 +16,7 @@ pub(super) fn expand(s: &Struct<'_>) -> TokenStream {
     for f in &s.fields {
         let (name, ty, cfgs) = (f.ident, f.ty, super::cfgs(f));
         if matches!(super::injected(f), Some(Inject::Default)) {
-            if super::mentions_generics(ty, &s.original.generics) {
-                where_clause
-                    .predicates
-                    .push(parse_quote!(#ty: ::logwire::__private::InjectDefault));
-            }
-            let value = super::default_value(ty);
+            let value = super::default_value(ty, &s.original.generics, where_clause);
             values.push(quote!(#(#cfgs)* #name: #value));
         } else {
             where_clause

@@ -26,8 +26,14 @@ fn injected(f: &crate::ast::Field<'_>) -> Option<crate::attr::Inject> {
 }
 
 /// The value of an `#[inject(default)]` field, spanned at its type so that
-/// a type without `Default` is an error there.
-fn default_value(ty: &Type) -> TokenStream {
+/// a type without `Default` is an error there; its bound goes in `where`
+/// only when the type names the struct's generics.
+fn default_value(ty: &Type, generics: &Generics, where_clause: &mut syn::WhereClause) -> TokenStream {
+    if mentions_generics(ty, generics) {
+        where_clause
+            .predicates
+            .push(syn::parse_quote!(#ty: ::logwire::__private::InjectDefault));
+    }
     quote_spanned!(ty.span()=> <#ty as ::logwire::__private::InjectDefault>::inject_default())
 }
 

@@ -96,7 +96,7 @@ fn main() -> ExitCode {
             logwire::info!(
                 log,
                 "LINE",
-                t = monotonic_ns(),
+                t = logwire_tests::monotonic_ns(),
                 seq = seq,
                 pad = "0123456789abcdef0123456789abcdef"
             );
@@ -217,24 +217,6 @@ fn sighup_tokio(log: &logwire::Logger, root: &str, count: u64) -> ExitCode {
         log.flush();
         ExitCode::SUCCESS
     })
-}
-
-#[repr(C)]
-struct Timespec {
-    sec: i64,
-    nsec: i64,
-}
-
-extern "C" {
-    fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
-}
-
-/// CLOCK_MONOTONIC in nanoseconds: one clock for this process and the test.
-fn monotonic_ns() -> u64 {
-    let mut ts = Timespec { sec: 0, nsec: 0 };
-    // SAFETY: clock_gettime writes one timespec to the pointer we pass.
-    unsafe { clock_gettime(1, &mut ts) };
-    (ts.sec as u64) * 1_000_000_000 + ts.nsec as u64
 }
 
 fn init(log: &logwire::Logger) {
