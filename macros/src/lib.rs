@@ -56,7 +56,7 @@ pub fn service(args: TokenStream, input: TokenStream) -> TokenStream {
                     "`#[service]` on a struct takes no arguments; put `level = \"…\"` on the impl block",
                 );
             }
-            service_struct(&derive, errors, true).into()
+            service_struct(&derive, errors, Owner::Attribute).into()
         }
         other => {
             let error = syn::Error::new_spanned(
@@ -85,42 +85,39 @@ fn injectable_derive(attrs: &[syn::Attribute]) -> Option<syn::Path> {
 #[proc_macro_derive(Injectable, attributes(inject))]
 pub fn derive_injectable(input: TokenStream) -> TokenStream {
     match syn::parse::<DeriveInput>(input) {
-        Ok(derive) => service_struct(&derive, Errors::default(), false).into(),
+        Ok(derive) => service_struct(&derive, Errors::default(), Owner::Derive).into(),
         Err(e) => e.to_compile_error().into(),
     }
 }
 
+/// Who emits the struct itself: an attribute replaces the item, a derive
+/// only adds to it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    Attribute,
+    Derive,
+}
+
 /// One implementation for `#[service]` and `#[derive(Injectable)]` on a
-/// struct; `emit_item` when the attribute owns the item.
-fn service_struct(input: &DeriveInput, mut errors: Errors, emit_item: bool) -> TokenStream2 {
+/// struct.
+fn service_struct(input: &DeriveInput, mut errors: Errors, owner: Owner) -> TokenStream2 {
+    // The struct as written minus our field attributes, when we own it.
+    let item = match owner {
+        Owner::Attribute => fallback::strip_inject(input),
+        Owner::Derive => TokenStream2::new(),
+    };
     let parsed = ast::Struct::from_syn(input, &mut errors);
     let logger_ty = parsed.as_ref().and_then(|s| valid::check_struct(s, &mut errors));
-    match (parsed, logger_ty, errors.finish()) {
-        (Some(s), Some(logger_ty), None) => {
-            let item = if emit_item {
-                fallback::strip_inject(input)
-            } else {
-                TokenStream2::new()
-            };
-            let generated = expand::structure(&s, logger_ty);
-            quote!(#item #generated)
-        }
-        (Some(s), _, error) => {
-            let error = error.map(|e| e.to_compile_error());
-            let item = if emit_item {
-                fallback::strip_inject(input)
-            } else {
-                TokenStream2::new()
-            };
-            let glue = expand::glue(&s);
-            quote!(#item #glue #error)
-        }
-        (None, _, error) => {
-            let error = error.map(|e| e.to_compile_error());
-            let item = fallback::structure(input, emit_item);
-            quote!(#item #error)
-        }
-    }
+    let error = errors.finish().map(|e| e.to_compile_error());
+    let generated = match (&parsed, logger_ty, &error) {
+        (Some(s), Some(logger_ty), None) => expand::structure(s, logger_ty),
+        // Refused for its logger field: still `new` and the glue, so that
+        // its uses elsewhere compile.
+        (Some(s), _, _) => expand::glue(s),
+        // Not a struct with named fields: there is nothing to build.
+        (None, _, _) => TokenStream2::new(),
+    };
+    quote!(#item #generated #error)
 }
 
 fn service_impl(args: TokenStream2, original: &ItemImpl) -> TokenStream2 {

@@ -111,6 +111,13 @@ pub struct Problem {
     pub fix: String,
 }
 
+/// Which file loggers of the process a report lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Loggers {
+    All,
+    InDirectory,
+}
+
 /// What [`diagnose`] found. `Display` prints the whole report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -145,7 +152,7 @@ pub struct Diagnosis {
 /// process.
 pub fn diagnose() -> Diagnosis {
     let env = std::env::var("LOG_ROOT").ok().filter(|v| !v.is_empty());
-    Diagnosis::build(env, crate::log_root(), false)
+    Diagnosis::build(env, crate::log_root(), Loggers::All)
 }
 
 impl Diagnosis {
@@ -154,7 +161,7 @@ impl Diagnosis {
     /// reported as set).
     pub fn for_directory(dir: impl Into<PathBuf>) -> Diagnosis {
         let env = std::env::var("LOG_ROOT").ok().filter(|v| !v.is_empty());
-        Diagnosis::build(env, dir.into(), true)
+        Diagnosis::build(env, dir.into(), Loggers::InDirectory)
     }
 
     /// Whether any problem was found.
@@ -162,7 +169,7 @@ impl Diagnosis {
         !self.problems.is_empty()
     }
 
-    fn build(log_root_env: Option<String>, directory: PathBuf, only_in_directory: bool) -> Diagnosis {
+    fn build(log_root_env: Option<String>, directory: PathBuf, scope: Loggers) -> Diagnosis {
         let names = Names::load();
         // SAFETY: geteuid has no preconditions and cannot fail.
         let euid = unsafe { libc::geteuid() };
@@ -181,10 +188,9 @@ impl Diagnosis {
         } else {
             Vec::new()
         };
-        let loggers = open_sinks(true)
-            .unwrap_or_default()
+        let loggers = open_sinks()
             .iter()
-            .filter(|s| !only_in_directory || s.path().starts_with(&directory))
+            .filter(|s| scope == Loggers::All || s.path().starts_with(&directory))
             .map(|s| LoggerState {
                 path: s.path().to_path_buf(),
                 fell_back: s.fallback(),

@@ -376,7 +376,7 @@ fn own_group_dying_with_us(cmd: &mut std::process::Command) {
 }
 
 fn push_line(out: &mut String, now: SystemTime, mark: &str, text: &str) {
-    time::push_timestamp(out, now, false);
+    time::push_timestamp(out, now, time::Stamp::Readable);
     out.push(' ');
     out.push_str(mark);
     escape::push_text(out, text);

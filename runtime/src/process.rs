@@ -42,19 +42,19 @@ pub(crate) fn file_sink(path: &Path, make: impl FnOnce() -> FileSink) -> Arc<Fil
     sink
 }
 
-/// Every file sink of the process. `None` when the registry is locked and
-/// `wait` is false (for hooks, which must not deadlock).
-pub(crate) fn open_sinks(wait: bool) -> Option<Vec<Arc<FileSink>>> {
-    let open = if wait {
-        registry()
-    } else {
-        match OPEN.try_lock() {
-            Ok(open) => open,
-            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => return None,
-        }
-    };
-    Some(open.clone())
+/// Every file sink of the process.
+pub(crate) fn open_sinks() -> Vec<Arc<FileSink>> {
+    registry().clone()
+}
+
+/// Every file sink of the process, or `None` when another thread holds the
+/// registry (for hooks, which must not deadlock).
+pub(crate) fn try_open_sinks() -> Option<Vec<Arc<FileSink>>> {
+    match OPEN.try_lock() {
+        Ok(open) => Some(open.clone()),
+        Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner().clone()),
+        Err(std::sync::TryLockError::WouldBlock) => None,
+    }
 }
 
 /// The flusher thread and the exit and fork hooks, once.
@@ -155,7 +155,7 @@ fn install() -> io::Result<()> {
                 if n <= 0 {
                     return;
                 }
-                for sink in open_sinks(true).unwrap_or_default() {
+                for sink in open_sinks() {
                     if let Err(e) = sink.reopen() {
                         eprintln!("logwire: cannot reopen {} on SIGHUP: {e}", sink.path().display());
                     }

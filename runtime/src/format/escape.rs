@@ -137,34 +137,35 @@ pub(crate) fn push_value(out: &mut String, s: &str) {
     }
 }
 
+/// Appends `s` unquoted, escaping `\`, the characters in `extra` and every
+/// character that must not appear raw; printable ASCII without those goes
+/// through untouched (the common case, checked bytewise).
+#[inline]
+fn push_unquoted(out: &mut String, s: &str, extra: &[char]) {
+    let plain = |b: u8| (0x20..0x7f).contains(&b) && b != b'\\' && !extra.contains(&char::from(b));
+    if s.bytes().all(plain) {
+        out.push_str(s);
+    } else {
+        push_escaped(out, s, extra);
+    }
+}
+
 /// Appends a message: never quoted, `\` and `|` escaped.
 #[inline]
 pub(crate) fn push_message(out: &mut String, s: &str) {
-    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\\' && b != b'|') {
-        out.push_str(s);
-    } else {
-        push_escaped(out, s, &['|']);
-    }
+    push_unquoted(out, s, &['|']);
 }
 
 /// Appends free text (a job log line): `\` and control characters escaped,
 /// nothing else.
 pub(crate) fn push_text(out: &mut String, s: &str) {
-    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\\') {
-        out.push_str(s);
-    } else {
-        push_escaped(out, s, &[]);
-    }
+    push_unquoted(out, s, &[]);
 }
 
 /// Appends a transaction id or logger name: never quoted, `\` and `]` escaped.
 #[inline]
 pub(crate) fn push_label(out: &mut String, s: &str) {
-    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\\' && b != b']') {
-        out.push_str(s);
-    } else {
-        push_escaped(out, s, &[']']);
-    }
+    push_unquoted(out, s, &[']']);
 }
 
 /// Appends `s` as the body of a JSON string (without the quotes).

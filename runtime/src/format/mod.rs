@@ -67,7 +67,7 @@ fn readable(out: &mut String, cx: &LineContext<'_>, ev: &Event<'_>) {
         escape::push_label(out, txid);
         out.push_str("] ");
     }
-    time::push_timestamp(out, cx.time, false);
+    time::push_timestamp(out, cx.time, time::Stamp::Readable);
     out.push_str(" - ");
     escape::push_label(out, cx.logger);
     out.push_str(" - ");
@@ -197,7 +197,7 @@ impl Recorder for ReadableValue<'_> {
 
 fn json(out: &mut String, cx: &LineContext<'_>, ev: &Event<'_>) {
     out.push_str("{\"ts\":\"");
-    time::push_timestamp(out, cx.time, true);
+    time::push_timestamp(out, cx.time, time::Stamp::Iso);
     out.push_str("\",\"level\":\"");
     out.push_str(level_name(ev.level));
     out.push_str("\",\"logger\":\"");

@@ -51,9 +51,18 @@ fn render_second(secs: u64) -> [u8; SECOND_LEN] {
     b
 }
 
-/// Appends `t` as `YYYY-MM-DD HH:MM:SS,mmm` (or with `T` and `.` and a
-/// trailing `Z` when `iso` is set, for JSON).
-pub(crate) fn push_timestamp(out: &mut String, t: SystemTime, iso: bool) {
+/// How a timestamp is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stamp {
+    /// `YYYY-MM-DD HH:MM:SS,mmm`, the readable lines'.
+    Readable,
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, for JSON.
+    Iso,
+}
+
+/// Appends `t` written as `stamp` says.
+pub(crate) fn push_timestamp(out: &mut String, t: SystemTime, stamp: Stamp) {
+    let iso = stamp == Stamp::Iso;
     // A clock before 1970 is a misconfigured machine; write the epoch.
     let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs();
@@ -89,7 +98,11 @@ mod tests {
 
     fn at(secs: u64, millis: u64) -> String {
         let mut s = String::new();
-        push_timestamp(&mut s, UNIX_EPOCH + Duration::from_millis(secs * 1000 + millis), false);
+        push_timestamp(
+            &mut s,
+            UNIX_EPOCH + Duration::from_millis(secs * 1000 + millis),
+            Stamp::Readable,
+        );
         s
     }
 
@@ -112,7 +125,11 @@ mod tests {
     #[test]
     fn iso_form_for_json() {
         let mut s = String::new();
-        push_timestamp(&mut s, UNIX_EPOCH + Duration::from_millis(1_735_732_800_123), true);
+        push_timestamp(
+            &mut s,
+            UNIX_EPOCH + Duration::from_millis(1_735_732_800_123),
+            Stamp::Iso,
+        );
         assert_eq!(s, "2025-01-01T12:00:00.123Z");
     }
 

@@ -23,7 +23,7 @@ use std::sync::OnceLock;
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
-use crate::process::open_sinks;
+use crate::process::{open_sinks, try_open_sinks};
 
 /// How long a line may wait in a buffer before the flusher writes it.
 pub(crate) const FLUSH_DELAY: Duration = Duration::from_millis(25);
@@ -72,7 +72,7 @@ fn run() {
     loop {
         IDLE.store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
-        if !open_sinks(true).unwrap_or_default().iter().any(|s| s.has_pending()) {
+        if !open_sinks().iter().any(|s| s.has_pending()) {
             thread::park();
         }
         IDLE.store(false, Ordering::SeqCst);
@@ -88,7 +88,7 @@ fn run() {
 
 /// Writes every pending line of every file sink of this process.
 pub(crate) fn flush_all() {
-    for sink in open_sinks(true).unwrap_or_default() {
+    for sink in open_sinks() {
         sink.flush();
     }
 }
@@ -98,7 +98,7 @@ pub(crate) fn flush_all() {
 pub(crate) fn flush_all_bounded() {
     let deadline = Instant::now() + Duration::from_secs(2);
     let sinks = loop {
-        match open_sinks(false) {
+        match try_open_sinks() {
             Some(sinks) => break sinks,
             None if Instant::now() < deadline => thread::sleep(Duration::from_millis(1)),
             None => return,
