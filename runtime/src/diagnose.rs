@@ -228,8 +228,25 @@ impl Diagnosis {
         notes
     }
 
+    /// Every rule, one function each (as serde's `check.rs` does), in the
+    /// order the report lists them.
     fn find_problems(&self) -> Vec<Problem> {
+        let rules: [fn(&Diagnosis, &mut Vec<Problem>); 4] = [
+            Diagnosis::directory_usable,
+            Diagnosis::shared_directory_setgid,
+            Diagnosis::shared_files_group_writable,
+            Diagnosis::loggers_write_their_files,
+        ];
         let mut problems = Vec::new();
+        for rule in rules {
+            rule(self, &mut problems);
+        }
+        problems
+    }
+
+    /// A directory that is missing and cannot be created, is not a
+    /// directory, or cannot be written.
+    fn directory_usable(&self, problems: &mut Vec<Problem>) {
         let dir = self.directory.display();
         let user = &self.running_as;
         let group = self.ownership.as_ref().map_or("GROUP", |o| o.group.as_str());
@@ -257,37 +274,55 @@ impl Diagnosis {
                 ),
             });
         }
-        // A directory its group may write is shared by services of several
-        // users; one only its owner writes (a developer's checkout under a
-        // 022 umask) needs neither setgid nor group-writable files.
-        let shared = self.ownership.as_ref().is_some_and(Ownership::group_writable);
-        if let Some(o) = self.ownership.as_ref().filter(|_| shared) {
-            if self.is_dir && !o.setgid() {
-                problems.push(Problem {
-                    summary: format!(
-                        "{dir} is not setgid: files other users create will not keep group {}",
-                        o.group
-                    ),
-                    fix: format!("sudo chmod g+s {dir}"),
-                });
-            }
+    }
+
+    /// Whether the directory is shared: its group may write it. One only its
+    /// owner writes (a developer's checkout under a 022 umask) needs neither
+    /// setgid nor group-writable files.
+    fn shared(&self) -> bool {
+        self.ownership.as_ref().is_some_and(Ownership::group_writable)
+    }
+
+    /// A shared directory without setgid: others' files lose the group.
+    fn shared_directory_setgid(&self, problems: &mut Vec<Problem>) {
+        let Some(o) = self.ownership.as_ref().filter(|_| self.shared() && self.is_dir) else {
+            return;
+        };
+        if !o.setgid() {
+            let dir = self.directory.display();
+            problems.push(Problem {
+                summary: format!(
+                    "{dir} is not setgid: files other users create will not keep group {}",
+                    o.group
+                ),
+                fix: format!("sudo chmod g+s {dir}"),
+            });
         }
-        for f in self.files.iter().filter(|_| shared) {
-            if !f.ownership.group_writable() {
-                problems.push(Problem {
-                    summary: format!(
-                        "{} is not group-writable ({}): another service user of group {} cannot write or rotate it",
-                        f.path.display(),
-                        f.ownership.rwx(),
-                        f.ownership.group
-                    ),
-                    fix: format!(
-                        "sudo chmod g+rw {}   (and set UMask=0002 in the systemd units)",
-                        f.path.display()
-                    ),
-                });
-            }
+    }
+
+    /// A file of a shared directory that its group cannot write.
+    fn shared_files_group_writable(&self, problems: &mut Vec<Problem>) {
+        if !self.shared() {
+            return;
         }
+        for f in self.files.iter().filter(|f| !f.ownership.group_writable()) {
+            problems.push(Problem {
+                summary: format!(
+                    "{} is not group-writable ({}): another service user of group {} cannot write or rotate it",
+                    f.path.display(),
+                    f.ownership.rwx(),
+                    f.ownership.group
+                ),
+                fix: format!(
+                    "sudo chmod g+rw {}   (and set UMask=0002 in the systemd units)",
+                    f.path.display()
+                ),
+            });
+        }
+    }
+
+    /// A logger of this process writing to stderr, or holding a moved file.
+    fn loggers_write_their_files(&self, problems: &mut Vec<Problem>) {
         for l in &self.loggers {
             if let Some(e) = &l.fell_back {
                 problems.push(Problem {
@@ -309,7 +344,6 @@ impl Diagnosis {
                 });
             }
         }
-        problems
     }
 }
 
