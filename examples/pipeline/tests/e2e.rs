@@ -124,6 +124,17 @@ impl App {
         }
     }
 
+    /// The pid of the orchestrator's latest `service` (`api`, `worker`), from
+    /// its SERVICE_STARTED line.
+    fn service_pid(&self, service: &str) -> i32 {
+        let log = std::fs::read_to_string(self.logs.join("start_services.log")).unwrap();
+        log.lines()
+            .filter(|l| l.contains(" - SERVICE_STARTED |") && l.contains(&format!("service={service} ")))
+            .filter_map(|l| parse_line(l).ok()?.field("pid")?.parse().ok())
+            .next_back()
+            .unwrap_or_else(|| panic!("no SERVICE_STARTED for {service} in {log}"))
+    }
+
     /// SIGTERM, as systemd or Ctrl-C would; returns the exit code.
     fn stop(&mut self) -> Option<i32> {
         // SAFETY: signalling our own child.
@@ -413,13 +424,7 @@ fn a_stopped_worker_claims_nothing_new_and_a_dead_workers_build_is_reclaimed() {
         .trim()
         .parse()
         .unwrap();
-    let orchestrator_log = std::fs::read_to_string(dir.path().join("logs/start_services.log")).unwrap();
-    let worker: i32 = orchestrator_log
-        .lines()
-        .filter(|l| l.contains("SERVICE_STARTED") && l.contains("service=worker"))
-        .filter_map(|l| parse_line(l).ok()?.field("pid")?.parse().ok())
-        .next_back()
-        .unwrap();
+    let worker = app.service_pid("worker");
     // SAFETY: signalling a process of our own test.
     unsafe { kill(worker, 9) };
     app.child.wait().unwrap();
@@ -469,13 +474,7 @@ fn a_stopped_worker_claims_nothing_new_and_a_dead_workers_build_is_reclaimed() {
 fn five_hundred_clients_logging_in_at_once_do_not_bring_the_api_down() {
     const CLIENTS: usize = 500;
     let app = App::start();
-    let orchestrator_log = std::fs::read_to_string(app.logs.join("start_services.log")).unwrap();
-    let api: i32 = orchestrator_log
-        .lines()
-        .filter(|l| l.contains("SERVICE_STARTED") && l.contains("service=api"))
-        .filter_map(|l| parse_line(l).ok()?.field("pid")?.parse().ok())
-        .next_back()
-        .unwrap();
+    let api = app.service_pid("api");
     let app = std::sync::Arc::new(app);
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let health = {
