@@ -156,6 +156,8 @@ mod format;
 pub mod joblog;
 mod logger;
 mod mirror;
+#[cfg(feature = "otel")]
+pub mod otel;
 mod panic;
 mod paths;
 mod process;

@@ -247,17 +247,20 @@ impl Shared {
     fn write(&self, line: &mut String, time: SystemTime, ev: &Event<'_>) {
         let span = span::current();
         context::with_txid(|txid| {
-            let cx = LineContext {
-                time,
-                max_value: self.max_value,
-                logger: &self.name,
-                txid,
-                span,
-            };
-            format::write_line(line, self.format, &cx, ev);
-            for s in &self.sinks {
-                s.write(line, || self.record(&cx, ev));
-            }
+            with_trace_id(|trace_id| {
+                let cx = LineContext {
+                    time,
+                    max_value: self.max_value,
+                    logger: &self.name,
+                    txid,
+                    span,
+                    trace_id,
+                };
+                format::write_line(line, self.format, &cx, ev);
+                for s in &self.sinks {
+                    s.write(line, || self.record(&cx, ev));
+                }
+            })
         });
     }
 
@@ -281,8 +284,18 @@ impl Shared {
                 .collect(),
             txid: cx.txid.map(str::to_owned),
             span: cx.span.map(str::to_owned),
+            trace_id: cx.trace_id.map(str::to_owned),
         }
     }
+}
+
+#[cfg(feature = "otel")]
+use crate::otel::with_trace_id;
+
+/// Without OpenTelemetry there is never a trace.
+#[cfg(not(feature = "otel"))]
+fn with_trace_id<R>(f: impl FnOnce(Option<&str>) -> R) -> R {
+    f(None)
 }
 
 /// Options for a [`Logger`]; start with [`Logger::builder`].

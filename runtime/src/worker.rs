@@ -134,6 +134,8 @@ pub struct Job<'a> {
     logger: &'a Logger,
     txid: String,
     fields: Vec<(&'static str, Value)>,
+    #[cfg(feature = "otel")]
+    trace_parent: Option<opentelemetry::Context>,
 }
 
 impl<'a> Job<'a> {
@@ -143,7 +145,39 @@ impl<'a> Job<'a> {
             logger,
             txid: txid.into(),
             fields: Vec::new(),
+            #[cfg(feature = "otel")]
+            trace_parent: None,
         }
+    }
+
+    /// Makes the job's `job` span a child of the span that a W3C
+    /// `traceparent` names (feature `otel`): the one that
+    /// [`otel::traceparent`](crate::otel::traceparent) gave where the job
+    /// was queued, stored with the job. A backend then shows the request
+    /// that queued the job and the job as one trace. `None` or an invalid
+    /// value: the job starts its own trace.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use opentelemetry::trace::TracerProvider as _;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+    /// let stack = tracing_subscriber::registry()
+    ///     .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("worker")));
+    /// let _stack = tracing::subscriber::set_default(stack);
+    ///
+    /// let (worker, captured) = logwire::Logger::capture("worker");
+    /// let stored = Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+    /// let job = logwire::worker::Job::new(&worker, "build-7").trace_parent(stored);
+    /// job.run(async { Ok::<_, std::io::Error>(()) }).await.unwrap();
+    /// assert!(captured.lines()[0].ends_with("JOB_START | trace_id=0af7651916cd43dd8448eb211c80319c"));
+    /// # }
+    /// ```
+    #[cfg(feature = "otel")]
+    pub fn trace_parent(mut self, traceparent: Option<&str>) -> Self {
+        self.trace_parent = traceparent.and_then(crate::otel::remote_context);
+        self
     }
 
     /// Adds a field to `JOB_START`, such as `origin=<txid that queued it>`.
@@ -176,6 +210,10 @@ impl<'a> Job<'a> {
         } else {
             None
         };
+        #[cfg(feature = "otel")]
+        if let (Some(span), Some(parent)) = (&span, self.trace_parent) {
+            crate::otel::set_parent(span, parent);
+        }
         let body = async {
             logger.emit(&JOB_START, Level::INFO, "JOB_START", &start_fields);
             let started = Instant::now();

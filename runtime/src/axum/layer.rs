@@ -55,6 +55,8 @@ static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct ApiLayer {
     logger: Logger,
     accept_request_id: bool,
+    #[cfg(feature = "otel")]
+    accept_trace_context: bool,
 }
 
 impl ApiLayer {
@@ -64,6 +66,8 @@ impl ApiLayer {
         ApiLayer {
             logger,
             accept_request_id: false,
+            #[cfg(feature = "otel")]
+            accept_trace_context: false,
         }
     }
 
@@ -73,6 +77,56 @@ impl ApiLayer {
     pub fn accept_request_id(mut self, on: bool) -> Self {
         self.accept_request_id = on;
         self
+    }
+
+    /// Continue the caller's trace (feature `otel`): the `request` span
+    /// becomes a child of the span named by a valid W3C `traceparent`
+    /// header, instead of starting a trace (default: off). Turn it on when
+    /// the callers are your own services or a proxy that you trust with
+    /// your traces; an invalid header starts a new trace.
+    ///
+    /// ```
+    /// use opentelemetry::trace::TracerProvider as _;
+    /// use tower::{Service, ServiceExt};
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+    /// let (api, captured) = logwire::Logger::capture("api");
+    /// let stack = tracing_subscriber::registry()
+    ///     .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("api")));
+    /// let _stack = tracing::subscriber::set_default(stack);
+    ///
+    /// let app = axum::Router::new()
+    ///     .route("/", axum::routing::get(|| async { "ok" }))
+    ///     .layer(logwire::axum::ApiLayer::new(api).accept_trace_context(true));
+    /// let request = axum::http::Request::get("/")
+    ///     .header("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+    ///     .body(axum::body::Body::empty())
+    ///     .unwrap();
+    /// app.oneshot(request).await.unwrap();
+    /// assert!(captured.lines()[0].ends_with("trace_id=0af7651916cd43dd8448eb211c80319c"));
+    /// # }
+    /// ```
+    #[cfg(feature = "otel")]
+    pub fn accept_trace_context(mut self, on: bool) -> Self {
+        self.accept_trace_context = on;
+        self
+    }
+
+    /// The request's span; a child of the caller's span when its trace
+    /// context is accepted.
+    fn request_span(&self, method: &str, headers: &axum::http::HeaderMap, path: &str, txid: &str) -> tracing::Span {
+        let span = tracing::info_span!(target: "logwire", "request", method = method, path = path, txid = txid);
+        #[cfg(feature = "otel")]
+        if self.accept_trace_context && !span.is_disabled() {
+            if let Some(parent) = crate::otel::context_from_headers(headers) {
+                crate::otel::set_parent(&span, parent);
+            }
+        }
+        #[cfg(not(feature = "otel"))]
+        let _ = headers;
+        span
     }
 }
 
@@ -126,7 +180,9 @@ where
         req.extensions_mut().insert(logger.clone());
         let scoped_logger = logger.clone();
         let id = txid.clone();
-        let span = tracing::info_span!(target: "logwire", "request", method = method.as_str(), path = uri.path(), txid = &*txid);
+        let span = self
+            .layer
+            .request_span(method.as_str(), req.headers(), uri.path(), &txid);
         let fut = async move {
             let path = uri.path();
             crate::info!(logger, "REQUEST_START", method = method.as_str(), path = path);

@@ -41,6 +41,8 @@ pub(crate) struct LineContext<'a> {
     pub(crate) logger: &'a str,
     pub(crate) txid: Option<&'a str>,
     pub(crate) span: Option<&'a str>,
+    /// The active OpenTelemetry trace, as 32 hex digits.
+    pub(crate) trace_id: Option<&'a str>,
 }
 
 pub(crate) fn level_name(level: Level) -> &'static str {
@@ -79,6 +81,14 @@ fn readable(out: &mut String, cx: &LineContext<'_>, ev: &Event<'_>) {
         escape::push_value(out, key);
         out.push('=');
         value.record(&mut ReadableValue(out, cx.max_value));
+    }
+    if let Some(trace_id) = cx.trace_id {
+        out.push_str(if ev.fields.is_empty() {
+            " | trace_id="
+        } else {
+            " trace_id="
+        });
+        escape::push_value(out, trace_id);
     }
     out.push('\n');
 }
@@ -222,6 +232,11 @@ fn json(out: &mut String, cx: &LineContext<'_>, ev: &Event<'_>) {
     if let Some(span) = cx.span {
         out.push_str(",\"span\":\"");
         escape::push_json_str(out, span);
+        out.push('"');
+    }
+    if let Some(trace_id) = cx.trace_id {
+        out.push_str(",\"trace_id\":\"");
+        escape::push_json_str(out, trace_id);
         out.push('"');
     }
     out.push_str("}\n");

@@ -67,6 +67,8 @@ pub struct Record {
     pub txid: Option<String>,
     /// The innermost service method the event was logged in, if any.
     pub span: Option<String>,
+    /// The active OpenTelemetry trace id (feature `otel`), if any.
+    pub trace_id: Option<String>,
 }
 
 impl Record {
