@@ -37,6 +37,10 @@ const MIGRATIONS: &[&str] = &[
     // Which worker runs a job, so that a crashed one's jobs can be reclaimed.
     "ALTER TABLE builds ADD COLUMN worker TEXT;
      ALTER TABLE deployments ADD COLUMN worker TEXT;",
+    // The W3C traceparent of the request that queued a job, so that the
+    // job joins the request's trace.
+    "ALTER TABLE builds ADD COLUMN traceparent TEXT;
+     ALTER TABLE deployments ADD COLUMN traceparent TEXT;",
 ];
 
 /// A shared connection. Queries run on tokio's blocking pool.

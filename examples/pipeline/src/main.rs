@@ -19,6 +19,7 @@ mod deploy;
 mod orchestrator;
 mod services;
 mod setup;
+mod telemetry;
 mod worker;
 
 use std::process::ExitCode;
@@ -43,12 +44,18 @@ pub(crate) async fn shutdown_signal() {
     }
 }
 
-/// The file logger `name` as the process's `tracing` stack.
+/// The file logger `name` in the process's `tracing` stack, exported as
+/// OpenTelemetry `service` when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 #[allow(clippy::disallowed_methods)] // main's helper: loggers are built here only
-fn init(name: &str) -> logwire::Logger {
+fn init(name: &str, service: &'static str) -> (logwire::Logger, telemetry::Telemetry) {
     let logger = logwire::file_logger(name);
-    logwire::init(&logger);
-    logger
+    let telemetry = telemetry::init(&logger, service);
+    (logger, telemetry)
+}
+
+/// Sends the last spans off the async runtime's threads: it blocks.
+async fn finish(telemetry: telemetry::Telemetry) {
+    let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
 }
 
 fn fail(message: &str) -> ExitCode {
@@ -74,17 +81,27 @@ async fn main() -> ExitCode {
             orchestrator::run(logger, config.port).await
         }
         Some("api") => match open_db() {
-            Ok(db) => match api::run(init("api"), config.clone(), db).await {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => fail(&e),
-            },
+            Ok(db) => {
+                let (logger, telemetry) = init("api", "pipeline-api");
+                let served = api::run(logger, config.clone(), db).await;
+                finish(telemetry).await;
+                match served {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => fail(&e),
+                }
+            }
             Err(e) => fail(&e),
         },
         Some("worker") => match open_db() {
-            Ok(db) => match worker::run(init("worker"), config.clone(), db).await {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => fail(&e),
-            },
+            Ok(db) => {
+                let (logger, telemetry) = init("worker", "pipeline-worker");
+                let ran = worker::run(logger, config.clone(), db).await;
+                finish(telemetry).await;
+                match ran {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => fail(&e),
+                }
+            }
             Err(e) => fail(&e),
         },
         Some("diagnose") => {

@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 
 use logwire_tests::{line_regex, parse_line};
 
+mod otlp;
+use otlp::Receiver;
+
 const ADMIN_PASSWORD: &str = "s3cret-Admin-pw-7731";
 
 struct App {
@@ -29,6 +32,11 @@ impl App {
     /// The orchestrator with LOG_ROOT and DATA_DIR in `dir` (kept from an
     /// earlier run, for a restart) and extra environment variables.
     fn start_in(dir: std::sync::Arc<tempfile::TempDir>, envs: &[(&str, &str)]) -> App {
+        App::start_with(dir, envs, std::process::Stdio::inherit())
+    }
+
+    /// [`App::start_in`] with the processes' stderr sent to `stderr`.
+    fn start_with(dir: std::sync::Arc<tempfile::TempDir>, envs: &[(&str, &str)], stderr: std::process::Stdio) -> App {
         let (logs, data) = (dir.path().join("logs"), dir.path().join("data"));
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -42,6 +50,7 @@ impl App {
             .env("PIPELINE_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .envs(envs.iter().copied())
             .stdout(std::process::Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let app = App {
@@ -65,9 +74,24 @@ impl App {
     }
 
     fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> Response {
+        self.call_with(method, path, token, body, &[])
+    }
+
+    /// [`App::call`] with extra request headers.
+    fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Response {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
         stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         let mut request = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
         if let Some(t) = token {
             request.push_str(&format!("Authorization: Bearer {t}\r\n"));
         }
@@ -273,6 +297,10 @@ fn a_build_is_followed_from_the_request_to_the_job() {
     assert_eq!(status, 201);
     let deployment = d["id"].as_i64().unwrap();
     app.wait_for_status(&format!("/api/deployments/{deployment}"), &token, "success");
+    // Without OTEL_EXPORTER_OTLP_ENDPOINT, no exporter runs.
+    for service in ["api", "worker"] {
+        assert_eq!(exporter_threads(app.service_pid(service)), 0, "{service}");
+    }
 
     assert_eq!(app.stop(), Some(0));
 
@@ -377,6 +405,16 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "never: {what}");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The OpenTelemetry SDK's threads in process `pid` (their names start
+/// with `OpenTelemetry.`).
+fn exporter_threads(pid: i32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with("OpenTelemetry"))
+        .count()
 }
 
 fn running(pid: i32) -> bool {
@@ -541,4 +579,216 @@ fn five_hundred_clients_logging_in_at_once_do_not_bring_the_api_down() {
     );
     let mut app = std::sync::Arc::into_inner(app).unwrap();
     assert_eq!(app.stop(), Some(0));
+}
+
+/// The OTLP environment of a traced app: export to `receiver`, in batches
+/// sent every 100 ms (instead of seconds) so that the test is quick.
+fn traced(receiver: &Receiver) -> Vec<(&'static str, String)> {
+    vec![
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint()),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
+        ("OTEL_BLRP_SCHEDULE_DELAY", "100".to_owned()),
+    ]
+}
+
+fn envs<'a>(pairs: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    pairs.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+fn one_span<'a>(spans: &'a [otlp::Span], what: &str, pick: impl Fn(&otlp::Span) -> bool) -> &'a otlp::Span {
+    let found: Vec<&otlp::Span> = spans.iter().filter(|s| pick(s)).collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "{what}: {found:#?}\namong {:#?}",
+        spans.iter().map(|s| (&s.service, &s.name)).collect::<Vec<_>>()
+    );
+    found[0]
+}
+
+#[test]
+fn a_build_is_one_trace_from_the_request_to_the_job_in_an_otlp_receiver() {
+    let receiver = Receiver::start();
+    let otel = traced(&receiver);
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let mut app = App::start_in(dir, &envs(&otel));
+    let token = login(&app);
+
+    // A build queued by a request that starts its own trace.
+    let queued = app.call("POST", "/api/builds", Some(&token), Some(r#"{"project":"demo"}"#));
+    assert_eq!(queued.status, 201);
+    let request_id = queued.headers["x-request-id"].clone();
+    let build: serde_json::Value = serde_json::from_str(&queued.body).unwrap();
+    let id = build["id"].as_i64().unwrap();
+    app.wait_for_status(&format!("/api/builds/{id}"), &token, "success");
+
+    // A deployment queued by a caller already in a trace continues it.
+    let caller_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let caller_span = "00f067aa0ba902b7";
+    let deploy = app.call_with(
+        "POST",
+        "/api/deployments",
+        Some(&token),
+        Some(&format!(r#"{{"build_id":{id}}}"#)),
+        &[("traceparent", &format!("00-{caller_trace}-{caller_span}-01"))],
+    );
+    assert_eq!(deploy.status, 201, "{}", deploy.body);
+    let deployment = serde_json::from_str::<serde_json::Value>(&deploy.body).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    app.wait_for_status(&format!("/api/deployments/{deployment}"), &token, "success");
+    for service in ["api", "worker"] {
+        assert_eq!(
+            exporter_threads(app.service_pid(service)),
+            2,
+            "{service}: one batch thread for spans, one for log records"
+        );
+    }
+    // Both processes send what is left as they stop.
+    assert_eq!(app.stop(), Some(0));
+
+    // The REQUEST_START line of the build's request names its trace.
+    let api = std::fs::read_to_string(app.logs.join("api.log")).unwrap();
+    let start = api
+        .lines()
+        .map(|l| parse_line(l).unwrap())
+        .find(|p| p.txid.as_deref() == Some(request_id.as_str()) && p.message == "REQUEST_START")
+        .expect("REQUEST_START of the build's request");
+    let trace_id = start.field("trace_id").expect("trace_id on REQUEST_START").to_owned();
+    assert_eq!(trace_id.len(), 32);
+
+    // request → BuildService::queue → job → the worker's service calls.
+    let spans = receiver.spans();
+    let request = one_span(&spans, "the build's request", |s| {
+        s.name == "request" && s.attributes.get("txid") == Some(&request_id)
+    });
+    assert_eq!(request.service, "pipeline-api");
+    assert_eq!(request.trace_id, trace_id);
+    assert_eq!(request.parent_span_id, "", "the request starts the trace");
+    assert_eq!(request.attributes["method"], "POST");
+    assert_eq!(request.attributes["path"], "/api/builds");
+    let queue = one_span(&spans, "BuildService::queue", |s| {
+        s.name == "BuildService::queue" && s.trace_id == trace_id
+    });
+    assert_eq!(queue.service, "pipeline-api");
+    assert_eq!(queue.parent_span_id, request.span_id);
+    assert_eq!(queue.attributes["project"], "demo");
+    let job = one_span(&spans, "the build's job", |s| {
+        s.name == "job" && s.attributes.get("txid").map(String::as_str) == Some(&format!("build-{id}"))
+    });
+    assert_eq!(job.service, "pipeline-worker");
+    assert_eq!(job.trace_id, trace_id, "the job is in the request's trace");
+    assert_eq!(job.parent_span_id, queue.span_id);
+    assert_eq!(job.attributes["origin"], request_id);
+    let finish = one_span(&spans, "BuildService::finish", |s| {
+        s.name == "BuildService::finish" && s.trace_id == trace_id
+    });
+    assert_eq!(finish.service, "pipeline-worker");
+    assert_eq!(finish.parent_span_id, job.span_id);
+
+    // Log records from both processes, in the trace.
+    let logs = receiver.logs();
+    let in_trace = |service: &str, body: &str| {
+        logs.iter()
+            .any(|l| l.service == service && l.body == body && l.trace_id == trace_id)
+    };
+    assert!(in_trace("pipeline-api", "REQUEST_START"), "{logs:#?}");
+    let start_record = logs
+        .iter()
+        .find(|l| l.body == "REQUEST_START" && l.trace_id == trace_id)
+        .unwrap();
+    assert_eq!(start_record.attributes["txid"], request_id);
+    assert_eq!(start_record.attributes["logger"], "api");
+    assert!(in_trace("pipeline-api", "BUILD_QUEUED"), "{logs:#?}");
+    assert!(in_trace("pipeline-worker", "JOB_START"), "{logs:#?}");
+    assert!(in_trace("pipeline-worker", "BUILD_FINISHED"), "{logs:#?}");
+
+    // The deployment continued its caller's trace, into the worker.
+    let deploy_request = one_span(&spans, "the deployment's request", |s| {
+        s.name == "request" && s.attributes.get("path").map(String::as_str) == Some("/api/deployments")
+    });
+    assert_eq!(deploy_request.trace_id, caller_trace);
+    assert_eq!(deploy_request.parent_span_id, caller_span);
+    let deploy_job = one_span(&spans, "the deployment's job", |s| {
+        s.name == "job" && s.attributes.get("txid").map(String::as_str) == Some(&format!("deploy-{deployment}"))
+    });
+    assert_eq!(deploy_job.service, "pipeline-worker");
+    assert_eq!(deploy_job.trace_id, caller_trace);
+
+    // Nothing secret in anything exported.
+    let exported = format!("{spans:?}{logs:?}");
+    for secret in [ADMIN_PASSWORD, token.as_str()] {
+        assert!(!exported.contains(secret), "{secret:?} was exported");
+    }
+    assert!(
+        spans
+            .iter()
+            .any(|s| s.name == "AuthService::login" && s.attributes.get("password").map(String::as_str) == Some("***")),
+        "the login span records the password as ***"
+    );
+}
+
+#[test]
+fn with_the_otlp_receiver_stopped_mid_run_requests_and_builds_still_complete() {
+    let mut receiver = Receiver::start();
+    let otel = traced(&receiver);
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let stderr_path = dir.path().join("stderr.txt");
+    let stderr = std::fs::File::create(&stderr_path).unwrap();
+    let mut app = App::start_with(dir.clone(), &envs(&otel), stderr.into());
+    let token = login(&app);
+    let first = queue(&app, &token, "demo");
+    app.wait_for_status(&format!("/api/builds/{first}"), &token, "success");
+    let first_txid = format!("build-{first}");
+    wait_until("the first build's job span is exported", || {
+        receiver
+            .spans()
+            .iter()
+            .any(|s| s.name == "job" && s.attributes.get("txid") == Some(&first_txid))
+    });
+
+    receiver.stop();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let id = queue(&app, &token, "demo");
+        app.wait_for_status(&format!("/api/builds/{id}"), &token, "success");
+        ids.push(id);
+    }
+    // Long enough for several failed exports of each process.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(app.stop(), Some(0));
+
+    // The api log is complete: every request has its REQUEST_END.
+    let api = std::fs::read_to_string(app.logs.join("api.log")).unwrap();
+    let parsed: Vec<_> = api.lines().map(|l| parse_line(l).unwrap()).collect();
+    let ended = |txid: &Option<String>| parsed.iter().any(|p| &p.txid == txid && p.message == "REQUEST_END");
+    for p in parsed.iter().filter(|p| p.message == "REQUEST_START") {
+        assert!(ended(&p.txid), "no REQUEST_END for {:?}", p.txid);
+    }
+    let created = parsed
+        .iter()
+        .filter(|p| {
+            p.message == "REQUEST_END"
+                && p.field("path") == Some("/api/builds")
+                && p.field("status_code") == Some("201")
+        })
+        .count();
+    assert_eq!(created, 4);
+    let worker = std::fs::read_to_string(app.logs.join("worker.log")).unwrap();
+    for id in ids {
+        assert!(
+            worker.contains(&format!("[build-{id}] ")) && worker.contains("JOB_END | status=ok"),
+            "build {id}: {worker}"
+        );
+    }
+
+    // Each process said once that export failed, not once per batch.
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap();
+    for service in ["pipeline-api", "pipeline-worker"] {
+        let warnings = stderr
+            .lines()
+            .filter(|l| l.starts_with(&format!("{service}: could not export ")))
+            .count();
+        assert_eq!(warnings, 1, "{service}: {stderr}");
+    }
 }

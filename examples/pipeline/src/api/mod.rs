@@ -26,7 +26,9 @@ pub fn router(logger: Logger, state: AppState) -> Router {
         .route("/api/builds/{id}/log", get(handlers::build_log))
         .route("/api/deployments", post(handlers::create_deployment))
         .route("/api/deployments/{id}", get(handlers::get_deployment))
-        .layer(ApiLayer::new(logger))
+        // The API listens on 127.0.0.1 behind the proxy: a caller's W3C
+        // traceparent joins its trace.
+        .layer(ApiLayer::new(logger).accept_trace_context(true))
         .with_state(state)
 }
 

@@ -18,9 +18,12 @@ pub struct Build {
     pub status: String,
     /// The transaction id of the request that queued it.
     pub request_id: Option<String>,
+    /// The W3C traceparent of the request that queued it, when traced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
-const COLUMNS: &str = "id, project, status, request_id";
+const COLUMNS: &str = "id, project, status, request_id, traceparent";
 
 fn build_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Build> {
     Ok(Build {
@@ -28,6 +31,7 @@ fn build_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Build> {
         project: r.get(1)?,
         status: r.get(2)?,
         request_id: r.get(3)?,
+        traceparent: r.get(4)?,
     })
 }
 
@@ -62,13 +66,15 @@ impl BuildService {
     pub async fn queue(&self, project: &str, user: &User) -> Result<Build, AppError> {
         self.project_dir(project)?;
         let request_id = logwire::txid::current();
-        let (name, origin) = (project.to_owned(), request_id.clone());
+        let traceparent = logwire::otel::traceparent();
+        let (name, origin, trace) = (project.to_owned(), request_id.clone(), traceparent.clone());
         let id = self
             .db
             .call(move |c| {
                 c.execute(
-                    "INSERT INTO builds (project, status, request_id, created_at) VALUES (?1, 'queued', ?2, ?3)",
-                    rusqlite::params![name, origin, now()],
+                    "INSERT INTO builds (project, status, request_id, traceparent, created_at) \
+                     VALUES (?1, 'queued', ?2, ?3, ?4)",
+                    rusqlite::params![name, origin, trace, now()],
                 )?;
                 Ok(c.last_insert_rowid())
             })
@@ -86,6 +92,7 @@ impl BuildService {
             project: project.to_owned(),
             status: "queued".to_owned(),
             request_id,
+            traceparent,
         })
     }
 
@@ -105,12 +112,8 @@ impl BuildService {
     pub async fn get(&self, id: i64) -> Result<Build, AppError> {
         self.db
             .call(move |c| {
-                c.query_row(
-                    "SELECT id, project, status, request_id FROM builds WHERE id = ?1",
-                    [id],
-                    build_row,
-                )
-                .optional()
+                c.query_row(&format!("SELECT {COLUMNS} FROM builds WHERE id = ?1"), [id], build_row)
+                    .optional()
             })
             .await?
             .ok_or_else(|| AppError::NotFound(format!("build {id}")))

@@ -14,9 +14,12 @@ pub struct Deployment {
     pub build_id: i64,
     pub status: String,
     pub request_id: Option<String>,
+    /// The W3C traceparent of the request that queued it, when traced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
-const COLUMNS: &str = "id, build_id, status, request_id";
+const COLUMNS: &str = "id, build_id, status, request_id, traceparent";
 
 fn deployment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Deployment> {
     Ok(Deployment {
@@ -24,6 +27,7 @@ fn deployment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Deployment> {
         build_id: r.get(1)?,
         status: r.get(2)?,
         request_id: r.get(3)?,
+        traceparent: r.get(4)?,
     })
 }
 
@@ -46,13 +50,15 @@ impl DeploymentService {
             )));
         }
         let request_id = logwire::txid::current();
-        let origin = request_id.clone();
+        let traceparent = logwire::otel::traceparent();
+        let (origin, trace) = (request_id.clone(), traceparent.clone());
         let id = self
             .db
             .call(move |c| {
                 c.execute(
-                    "INSERT INTO deployments (build_id, status, request_id, created_at) VALUES (?1, 'queued', ?2, ?3)",
-                    rusqlite::params![build_id, origin, now()],
+                    "INSERT INTO deployments (build_id, status, request_id, traceparent, created_at) \
+                     VALUES (?1, 'queued', ?2, ?3, ?4)",
+                    rusqlite::params![build_id, origin, trace, now()],
                 )?;
                 Ok(c.last_insert_rowid())
             })
@@ -70,6 +76,7 @@ impl DeploymentService {
             build_id,
             status: "queued".to_owned(),
             request_id,
+            traceparent,
         })
     }
 

@@ -12,7 +12,8 @@ pub async fn process(ctx: &WorkerCtx, build: Build) {
     let origin = build.request_id.clone().unwrap_or_else(|| "unknown".to_owned());
     let job = Job::new(&ctx.logger, format!("build-{}", build.id))
         .field("origin", origin.as_str())
-        .field("project", build.project.as_str());
+        .field("project", build.project.as_str())
+        .trace_parent(build.traceparent.as_deref());
     // The outcome is in the log (JOB_END, JOB_ERROR) and in the database.
     let _ = job.run(run(&builds, &build)).await;
 }

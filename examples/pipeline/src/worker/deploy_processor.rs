@@ -13,7 +13,8 @@ pub async fn process(ctx: &WorkerCtx, deployment: Deployment) {
     let origin = deployment.request_id.clone().unwrap_or_else(|| "unknown".to_owned());
     let job = Job::new(&ctx.logger, format!("deploy-{}", deployment.id))
         .field("origin", origin.as_str())
-        .field("build_id", deployment.build_id);
+        .field("build_id", deployment.build_id)
+        .trace_parent(deployment.traceparent.as_deref());
     let _ = job.run(run(ctx, &deployments, &deployment)).await;
 }
 
