@@ -93,7 +93,10 @@
 //! - [`worker`]: `run_job` and `poll_loop` for worker processes;
 //!   [`joblog`]: a job's own log file with its scripts' output;
 //! - [`diagnose`] and [`reopen_on_sighup`]: operations;
-//! - [`layer()`], [`init`] and [`try_init`]: logwire in a `tracing` stack.
+//! - [`layer()`], [`init`] and [`try_init`]: logwire in a `tracing` stack;
+//! - `logwire::otel` (feature `otel`, off by default): `trace_id=` on lines,
+//!   W3C trace context into requests and jobs, for a stack with
+//!   tracing-opentelemetry.
 //!
 //! # The line format
 //!
