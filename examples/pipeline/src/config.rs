@@ -1,5 +1,6 @@
 //! Where the app listens and keeps its data, from the environment.
 
+use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -17,25 +18,45 @@ pub struct AppConfig {
     pub job_timeout: Duration,
 }
 
+/// An environment variable with a value the app cannot use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub value: String,
+    /// What it must be instead.
+    pub expected: &'static str,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} must be {}, got {:?}", self.var, self.expected, self.value)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The variable `var` parsed by `parse`, or `default` when it is unset.
+fn from_var<T>(
+    var: &'static str,
+    expected: &'static str,
+    default: T,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<T, ConfigError> {
+    match std::env::var(var) {
+        Ok(value) => parse(&value).ok_or(ConfigError { var, value, expected }),
+        Err(_) => Ok(default),
+    }
+}
+
 impl AppConfig {
-    pub fn from_env() -> Result<AppConfig, String> {
-        let port = match std::env::var("PORT") {
-            Ok(p) => p
-                .parse()
-                .map_err(|_| format!("PORT must be a port number, got {p:?}"))?,
-            Err(_) => 8080,
-        };
-        let job_timeout = match std::env::var("PIPELINE_JOB_TIMEOUT_SECS") {
-            Ok(s) => match s.parse::<u64>() {
-                Ok(secs) if secs > 0 => Duration::from_secs(secs),
-                _ => {
-                    return Err(format!(
-                        "PIPELINE_JOB_TIMEOUT_SECS must be a positive number of seconds, got {s:?}"
-                    ))
-                }
-            },
-            Err(_) => Duration::from_secs(3600),
-        };
+    pub fn from_env() -> Result<AppConfig, ConfigError> {
+        let port = from_var("PORT", "a port number", 8080, |v| v.parse().ok())?;
+        let job_timeout = from_var(
+            "PIPELINE_JOB_TIMEOUT_SECS",
+            "a positive number of seconds",
+            Duration::from_secs(3600),
+            |v| v.parse().ok().filter(|&secs| secs > 0).map(Duration::from_secs),
+        )?;
         Ok(AppConfig {
             port,
             data_dir: logwire::data_dir(),

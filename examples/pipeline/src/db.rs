@@ -1,11 +1,14 @@
 //! The database handle: SQLite at `{DATA_DIR}/pipeline.db`, migrated on
 //! first start. Not a service: services receive it.
 
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::Connection;
+use serde::Serialize;
 
 /// Schema versions, applied in order; `PRAGMA user_version` records how
 /// many ran.
@@ -49,14 +52,55 @@ pub struct Db {
     conn: Arc<Mutex<Connection>>,
 }
 
-impl std::fmt::Debug for Db {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for Db {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Db")
     }
 }
 
 /// What can go wrong talking to the database.
-pub type DbResult<T> = Result<T, rusqlite::Error>;
+#[derive(Debug)]
+pub enum DbError {
+    /// SQLite failed a statement.
+    Sqlite(rusqlite::Error),
+    /// The database file could not be opened or migrated.
+    Open { path: PathBuf, source: rusqlite::Error },
+    /// Its directory could not be created.
+    CreateDir { dir: PathBuf, source: std::io::Error },
+    /// The query's task did not finish: it panicked, or the runtime is
+    /// shutting down.
+    Task(tokio::task::JoinError),
+}
+
+impl fmt::Display for DbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DbError::Sqlite(e) => write!(f, "database: {e}"),
+            DbError::Open { path, source } => write!(f, "cannot open {}: {source}", path.display()),
+            DbError::CreateDir { dir, source } => write!(f, "cannot create {}: {source}", dir.display()),
+            DbError::Task(e) => write!(f, "database task: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for DbError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            DbError::Sqlite(e) | DbError::Open { source: e, .. } => Some(e),
+            DbError::CreateDir { source, .. } => Some(source),
+            DbError::Task(e) => Some(e),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> Self {
+        DbError::Sqlite(e)
+    }
+}
+
+/// What a database call returns.
+pub type DbResult<T> = Result<T, DbError>;
 
 impl Db {
     /// Opens (creating if needed) and migrates the database.
@@ -65,22 +109,36 @@ impl Db {
     /// file: setting WAL mode and migrating then meet SQLite's lock, which
     /// `busy_timeout` does not cover for the journal-mode switch, so busy
     /// errors are retried for up to 10 s.
-    pub fn open(path: &Path) -> Result<Db, String> {
+    pub async fn open(path: &Path) -> DbResult<Db> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|source| DbError::CreateDir {
+                    dir: dir.to_owned(),
+                    source,
+                })?;
         }
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            match Db::try_open(path) {
-                Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(50));
+            let file = path.to_owned();
+            let attempt = tokio::task::spawn_blocking(move || Db::try_open(&file))
+                .await
+                .map_err(DbError::Task)?;
+            match attempt {
+                Err(e) if is_busy(&e) && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                 }
-                r => return r.map_err(|e| format!("cannot open {}: {e}", path.display())),
+                r => {
+                    return r.map_err(|source| DbError::Open {
+                        path: path.to_owned(),
+                        source,
+                    })
+                }
             }
         }
     }
 
-    fn try_open(path: &Path) -> DbResult<Db> {
+    fn try_open(path: &Path) -> rusqlite::Result<Db> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         // The API and the worker are two processes on one file.
@@ -92,7 +150,7 @@ impl Db {
         Ok(db)
     }
 
-    fn migrate(&self) -> DbResult<()> {
+    fn migrate(&self) -> rusqlite::Result<()> {
         let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let done: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -107,16 +165,61 @@ impl Db {
     pub async fn call<T, F>(&self, f: F) -> DbResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> DbResult<T> + Send + 'static,
+        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     {
         let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
+        let done = tokio::task::spawn_blocking(move || {
             let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
             f(&mut conn)
         })
-        .await
-        // Only a panic in `f` (or a runtime shutting down) gets here.
-        .unwrap_or_else(|join| Err(rusqlite::Error::ToSqlConversionFailure(Box::new(join))))
+        .await;
+        Ok(done.map_err(DbError::Task)??)
+    }
+}
+
+/// Where a build or a deployment is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Queued,
+    Running,
+    Success,
+    Failed,
+}
+
+impl Status {
+    /// The name stored in the database and shown by the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Queued => "queued",
+            Status::Running => "running",
+            Status::Success => "success",
+            Status::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ToSql for Status {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(self.as_str().into())
+    }
+}
+
+impl FromSql for Status {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Status> {
+        match value.as_str()? {
+            "queued" => Ok(Status::Queued),
+            "running" => Ok(Status::Running),
+            "success" => Ok(Status::Success),
+            "failed" => Ok(Status::Failed),
+            other => Err(FromSqlError::Other(format!("unknown status {other:?}").into())),
+        }
     }
 }
 
@@ -151,11 +254,15 @@ impl Db {
         use rusqlite::OptionalExtension;
         let t = table.name();
         let sql = format!(
-            "UPDATE {t} SET status = 'running', worker = ?1
-             WHERE id = (SELECT id FROM {t} WHERE status = 'queued' ORDER BY id LIMIT 1)
+            "UPDATE {t} SET status = ?1, worker = ?2
+             WHERE id = (SELECT id FROM {t} WHERE status = ?3 ORDER BY id LIMIT 1)
              RETURNING {columns}"
         );
-        self.call(move |c| c.query_row(&sql, [worker], row).optional()).await
+        self.call(move |c| {
+            c.query_row(&sql, rusqlite::params![Status::Running, worker, Status::Queued], row)
+                .optional()
+        })
+        .await
     }
 
     /// Marks `failed` every running row of `table` whose worker is not
@@ -165,15 +272,18 @@ impl Db {
         self.call(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let running: Vec<(i64, Option<String>)> = tx
-                .prepare(&format!("SELECT id, worker FROM {t} WHERE status = 'running'"))?
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .prepare(&format!("SELECT id, worker FROM {t} WHERE status = ?1"))?
+                .query_map([Status::Running], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<_, _>>()?;
             let gone: Vec<_> = running
                 .into_iter()
                 .filter(|(_, worker)| !worker.as_deref().is_some_and(alive))
                 .collect();
             for (id, _) in &gone {
-                tx.execute(&format!("UPDATE {t} SET status = 'failed' WHERE id = ?1"), [id])?;
+                tx.execute(
+                    &format!("UPDATE {t} SET status = ?1 WHERE id = ?2"),
+                    rusqlite::params![Status::Failed, id],
+                )?;
             }
             tx.commit()?;
             Ok(gone)
@@ -182,8 +292,8 @@ impl Db {
     }
 
     /// Records how a row of `table` ended: `success` or `failed`.
-    pub async fn finish(&self, table: WorkTable, id: i64, success: bool) -> DbResult<&'static str> {
-        let status = if success { "success" } else { "failed" };
+    pub async fn finish(&self, table: WorkTable, id: i64, success: bool) -> DbResult<Status> {
+        let status = if success { Status::Success } else { Status::Failed };
         let sql = format!("UPDATE {} SET status = ?1 WHERE id = ?2", table.name());
         self.call(move |c| c.execute(&sql, rusqlite::params![status, id]))
             .await?;
@@ -218,9 +328,29 @@ mod tests {
         while !go.exists() {
             std::thread::sleep(Duration::from_micros(100));
         }
-        if let Err(e) = Db::open(&path) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        if let Err(e) = rt.block_on(Db::open(&path)) {
             panic!("{e}");
         }
+    }
+
+    #[test]
+    fn a_status_is_stored_by_name_and_an_unknown_name_is_an_error() {
+        let conn = Connection::open_in_memory().unwrap();
+        for status in [Status::Queued, Status::Running, Status::Success, Status::Failed] {
+            let (text, back): (String, Status) = conn
+                .query_row("SELECT ?1, ?1", [status], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap();
+            assert_eq!((text.as_str(), back), (status.as_str(), status));
+            assert_eq!(serde_json::to_string(&status).unwrap(), format!("\"{status}\""));
+        }
+        let err = conn
+            .query_row("SELECT 'done'", [], |r| r.get::<_, Status>(0))
+            .unwrap_err();
+        assert!(err.to_string().contains("unknown status \"done\""), "{err}");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Run with: cargo run -p pipeline
 //!
 //! A small build/deploy pipeline on logwire: an HTTP API, a worker and a
-//! SQLite database, logging the way `backend-logger` describes.
+//! SQLite database, each process logging to its own file, every line of a
+//! request or a job under one transaction id.
 //!
 //! - `pipeline` — starts the API and the worker (local development);
 //! - `pipeline api` / `pipeline worker` — one part (as systemd runs them);
@@ -19,28 +20,61 @@ mod deploy;
 mod orchestrator;
 mod services;
 mod setup;
+mod shutdown;
 mod telemetry;
 mod worker;
 
+use std::fmt;
+use std::future::Future;
 use std::process::ExitCode;
 
-use config::AppConfig;
-use db::Db;
+use config::{AppConfig, ConfigError};
+use db::{Db, DbError};
+use services::AppError;
 
 const USAGE: &str = "usage: pipeline [api | worker | diagnose | render-deploy --user U --group G --base DIR --out DIR]";
 
-/// Resolves on SIGTERM or Ctrl-C.
-pub(crate) async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
-        (Ok(mut term), Ok(mut int)) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
+/// Why the API or the worker could not start, or stopped on an error.
+#[derive(Debug)]
+pub enum Failure {
+    Config(ConfigError),
+    Database(DbError),
+    /// Creating the admin user on first start.
+    AdminUser(AppError),
+    DemoProject(std::io::Error),
+    Listen {
+        address: String,
+        source: std::io::Error,
+    },
+    Serve(std::io::Error),
+    /// The stop signals could not be watched.
+    Signals(std::io::Error),
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Config(e) => e.fmt(f),
+            Failure::Database(e) => e.fmt(f),
+            Failure::AdminUser(e) => write!(f, "cannot create the admin user: {e}"),
+            Failure::DemoProject(e) => write!(f, "cannot create the demo project: {e}"),
+            Failure::Listen { address, source } => write!(f, "cannot listen on {address}: {source}"),
+            Failure::Serve(e) => write!(f, "server failed: {e}"),
+            Failure::Signals(e) => write!(f, "cannot watch for stop signals: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Failure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Failure::Config(e) => Some(e),
+            Failure::Database(e) => Some(e),
+            Failure::AdminUser(_) => None,
+            Failure::DemoProject(e) | Failure::Listen { source: e, .. } | Failure::Serve(e) | Failure::Signals(e) => {
+                Some(e)
             }
         }
-        // Without handlers the default action (exit) still stops us.
-        _ => std::future::pending::<()>().await,
     }
 }
 
@@ -53,14 +87,31 @@ fn init(name: &str, service: &'static str) -> (logwire::Logger, telemetry::Telem
     (logger, telemetry)
 }
 
-/// Sends the last spans off the async runtime's threads: it blocks.
-async fn finish(telemetry: telemetry::Telemetry) {
+/// Runs one part (`api`, `worker`) on the database, with its logger and
+/// stack; sends the last spans off before returning.
+async fn run_part<F, Fut>(config: AppConfig, name: &str, service: &'static str, part: F) -> Result<(), Failure>
+where
+    F: FnOnce(logwire::Logger, AppConfig, Db) -> Fut,
+    Fut: Future<Output = Result<(), Failure>>,
+{
+    let db = Db::open(&config.database()).await.map_err(Failure::Database)?;
+    let (logger, telemetry) = init(name, service);
+    let outcome = part(logger, config, db).await;
+    // Shutting the exporters down blocks: off the async threads.
     let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
+    outcome
 }
 
-fn fail(message: &str) -> ExitCode {
-    eprintln!("pipeline: {message}");
+fn fail(error: &dyn fmt::Display) -> ExitCode {
+    eprintln!("pipeline: {error}");
     ExitCode::FAILURE
+}
+
+fn exit(outcome: Result<(), Failure>) -> ExitCode {
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
 }
 
 #[tokio::main]
@@ -69,9 +120,8 @@ async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let config = match AppConfig::from_env() {
         Ok(c) => c,
-        Err(e) => return fail(&e),
+        Err(e) => return exit(Err(Failure::Config(e))),
     };
-    let open_db = || Db::open(&config.database());
     // The process's loggers are built here, once, and handed down. Library
     // events (hyper, tower, `tracing::info!`) reach api.log and worker.log
     // too, filtered by RUST_LOG; the level is LOG_LEVEL's (default INFO).
@@ -80,30 +130,8 @@ async fn main() -> ExitCode {
             let logger = logwire::Logger::builder("start_services").console(true).build();
             orchestrator::run(logger, config.port).await
         }
-        Some("api") => match open_db() {
-            Ok(db) => {
-                let (logger, telemetry) = init("api", "pipeline-api");
-                let served = api::run(logger, config.clone(), db).await;
-                finish(telemetry).await;
-                match served {
-                    Ok(()) => ExitCode::SUCCESS,
-                    Err(e) => fail(&e),
-                }
-            }
-            Err(e) => fail(&e),
-        },
-        Some("worker") => match open_db() {
-            Ok(db) => {
-                let (logger, telemetry) = init("worker", "pipeline-worker");
-                let ran = worker::run(logger, config.clone(), db).await;
-                finish(telemetry).await;
-                match ran {
-                    Ok(()) => ExitCode::SUCCESS,
-                    Err(e) => fail(&e),
-                }
-            }
-            Err(e) => fail(&e),
-        },
+        Some("api") => exit(run_part(config, "api", "pipeline-api", api::run).await),
+        Some("worker") => exit(run_part(config, "worker", "pipeline-worker", worker::run).await),
         Some("diagnose") => {
             let report = logwire::diagnose();
             println!("{report}");

@@ -1,5 +1,5 @@
-//! `cargo run -p pipeline` with no subcommand: the seed's start_services
-//! for local development. Starts the API and the worker as two child
+//! `cargo run -p pipeline` with no subcommand: both parts at once, for
+//! local development. Starts the API and the worker as two child
 //! processes, logs to the console and `start_services.log`, and stops both
 //! on Ctrl-C or SIGTERM.
 
@@ -8,18 +8,17 @@ use std::time::Duration;
 
 use logwire::Logger;
 use tokio::process::{Child, Command};
-use tokio::signal::unix::{signal, SignalKind};
 
-fn spawn(logger: &Logger, part: &str) -> Result<Child, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
-    let child = Command::new(exe)
+use crate::shutdown::Shutdown;
+
+fn spawn(logger: &Logger, part: &str) -> std::io::Result<Child> {
+    let child = Command::new(std::env::current_exe()?)
         .arg(part)
         // The children resolve the same directories whatever their cwd.
         .env("LOG_ROOT", logwire::log_root())
         .env("DATA_DIR", logwire::data_dir())
         .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("cannot start the {part}: {e}"))?;
+        .spawn()?;
     logwire::info!(logger, "SERVICE_STARTED", service = part, pid = child.id().unwrap_or(0));
     Ok(child)
 }
@@ -59,9 +58,9 @@ pub async fn run(logger: Logger, port: u16) -> ExitCode {
         log_root = %log_root.display(),
         data_dir = %data_dir.display(),
     );
-    let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
-        (Ok(t), Ok(i)) => (t, i),
-        (Err(e), _) | (_, Err(e)) => {
+    let mut shutdown = match Shutdown::watch() {
+        Ok(shutdown) => shutdown,
+        Err(e) => {
             logwire::error!(logger, "SIGNALS_UNAVAILABLE", error = %e);
             return ExitCode::FAILURE;
         }
@@ -69,21 +68,20 @@ pub async fn run(logger: Logger, port: u16) -> ExitCode {
     let mut api = match spawn(&logger, "api") {
         Ok(c) => c,
         Err(e) => {
-            logwire::error!(logger, "START_FAILED", error = e.as_str());
+            logwire::error!(logger, "START_FAILED", service = "api", error = %e);
             return ExitCode::FAILURE;
         }
     };
     let mut worker = match spawn(&logger, "worker") {
         Ok(c) => c,
         Err(e) => {
-            logwire::error!(logger, "START_FAILED", error = e.as_str());
+            logwire::error!(logger, "START_FAILED", service = "worker", error = %e);
             stop(&logger, "api", &mut api).await;
             return ExitCode::FAILURE;
         }
     };
     let code = tokio::select! {
-        _ = term.recv() => { logwire::info!(logger, "STOPPING", signal = "SIGTERM"); ExitCode::SUCCESS }
-        _ = int.recv() => { logwire::info!(logger, "STOPPING", signal = "SIGINT"); ExitCode::SUCCESS }
+        signal = shutdown.recv() => { logwire::info!(logger, "STOPPING", signal = signal); ExitCode::SUCCESS }
         status = api.wait() => {
             logwire::error!(logger, "SERVICE_EXITED", service = "api", status = %status.map_or_else(|e| e.to_string(), |s| s.to_string()));
             ExitCode::FAILURE

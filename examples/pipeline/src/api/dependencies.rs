@@ -1,7 +1,6 @@
-//! Everything handlers receive that is not a `#[service]`: the database
-//! handle, the config, and the current user from the bearer token.
-
-use std::convert::Infallible;
+//! Everything handlers receive that is not a `#[service]`: the parts of the
+//! state that services take with `#[inject(from_ref)]` (database, config,
+//! hashing), and the current user from the bearer token.
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
@@ -34,19 +33,6 @@ impl FromRef<AppState> for Db {
 impl FromRef<AppState> for AppConfig {
     fn from_ref(state: &AppState) -> AppConfig {
         state.config.clone()
-    }
-}
-
-/// The database handle as an extractor, so services can take `db: Db`.
-impl<S> FromRequestParts<S> for Db
-where
-    Db: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = Infallible;
-
-    async fn from_request_parts(_: &mut Parts, state: &S) -> Result<Db, Infallible> {
-        Ok(Db::from_ref(state))
     }
 }
 

@@ -15,8 +15,10 @@ pub use dependencies::AppState;
 use crate::config::AppConfig;
 use crate::db::Db;
 use crate::services::{AuthService, Hashing};
+use crate::shutdown::Shutdown;
+use crate::Failure;
 
-/// The routes of §8 behind the ApiLayer.
+/// The API's routes behind the ApiLayer.
 pub fn router(logger: Logger, state: AppState) -> Router {
     Router::new()
         .route("/api/health", get(handlers::health))
@@ -33,19 +35,21 @@ pub fn router(logger: Logger, state: AppState) -> Router {
 }
 
 /// Runs the API until SIGTERM or Ctrl-C, logging to `logger`.
-pub async fn run(logger: Logger, config: AppConfig, db: Db) -> Result<(), String> {
+pub async fn run(logger: Logger, config: AppConfig, db: Db) -> Result<(), Failure> {
+    let mut shutdown = Shutdown::watch().map_err(Failure::Signals)?;
     let admin_password = std::env::var("PIPELINE_ADMIN_PASSWORD").unwrap_or_else(|_| "admin".to_owned());
     let hashing = Hashing::per_core();
     let auth = AuthService::new(logger.clone(), db.clone(), config.clone(), hashing.clone());
     logwire::txid::scope("startup", auth.ensure_admin(&admin_password))
         .await
-        .map_err(|e| format!("cannot create the admin user: {e}"))?;
-    crate::setup::demo_project(&config.projects()).map_err(|e| format!("cannot create the demo project: {e}"))?;
+        .map_err(Failure::AdminUser)?;
+    crate::setup::demo_project(&config.projects()).map_err(Failure::DemoProject)?;
 
     let address = format!("127.0.0.1:{}", config.port);
-    let listener = tokio::net::TcpListener::bind(&address)
-        .await
-        .map_err(|e| format!("cannot listen on {address}: {e}"))?;
+    let listener = match tokio::net::TcpListener::bind(&address).await {
+        Ok(listener) => listener,
+        Err(source) => return Err(Failure::Listen { address, source }),
+    };
     logwire::info!(
         logger,
         "SERVER_START",
@@ -54,9 +58,11 @@ pub async fn run(logger: Logger, config: AppConfig, db: Db) -> Result<(), String
     );
     let app = router(logger.clone(), AppState { db, config, hashing });
     let served = axum::serve(listener, app)
-        .with_graceful_shutdown(crate::shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown.recv().await;
+        })
         .await;
     logwire::info!(logger, "SERVER_STOP");
     logger.flush();
-    served.map_err(|e| format!("server failed: {e}"))
+    served.map_err(Failure::Serve)
 }

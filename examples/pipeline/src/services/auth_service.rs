@@ -26,6 +26,7 @@ pub struct User {
 #[logwire::service]
 pub struct AuthService {
     logger: Logger,
+    #[inject(from_ref)]
     db: Db,
     #[inject(from_ref)]
     config: AppConfig,

@@ -8,14 +8,14 @@ use serde::Serialize;
 
 use super::{AppError, User};
 use crate::config::AppConfig;
-use crate::db::{now, Db, WorkTable};
+use crate::db::{now, Db, Status, WorkTable};
 
 /// A build as the API shows it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Build {
     pub id: i64,
     pub project: String,
-    pub status: String,
+    pub status: Status,
     /// The transaction id of the request that queued it.
     pub request_id: Option<String>,
     /// The W3C traceparent of the request that queued it, when traced.
@@ -38,6 +38,7 @@ fn build_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Build> {
 #[logwire::service]
 pub struct BuildService {
     logger: Logger,
+    #[inject(from_ref)]
     db: Db,
     #[inject(from_ref)]
     config: AppConfig,
@@ -73,8 +74,8 @@ impl BuildService {
             .call(move |c| {
                 c.execute(
                     "INSERT INTO builds (project, status, request_id, traceparent, created_at) \
-                     VALUES (?1, 'queued', ?2, ?3, ?4)",
-                    rusqlite::params![name, origin, trace, now()],
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    rusqlite::params![name, Status::Queued, origin, trace, now()],
                 )?;
                 Ok(c.last_insert_rowid())
             })
@@ -90,7 +91,7 @@ impl BuildService {
         Ok(Build {
             id,
             project: project.to_owned(),
-            status: "queued".to_owned(),
+            status: Status::Queued,
             request_id,
             traceparent,
         })
@@ -146,7 +147,7 @@ impl BuildService {
     /// Records how a build ended.
     pub async fn finish(&self, id: i64, success: bool) -> Result<(), AppError> {
         let status = self.db.finish(WorkTable::Builds, id, success).await?;
-        logwire::info!(self.logger, "BUILD_FINISHED", build_id = id, status = status);
+        logwire::info!(self.logger, "BUILD_FINISHED", build_id = id, status = status.as_str());
         Ok(())
     }
 

@@ -5,14 +5,14 @@ use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 use super::{AppError, BuildService, User};
-use crate::db::{now, Db, WorkTable};
+use crate::db::{now, Db, Status, WorkTable};
 
 /// A deployment as the API shows it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Deployment {
     pub id: i64,
     pub build_id: i64,
-    pub status: String,
+    pub status: Status,
     pub request_id: Option<String>,
     /// The W3C traceparent of the request that queued it, when traced.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -34,6 +34,7 @@ fn deployment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Deployment> {
 #[logwire::service]
 pub struct DeploymentService {
     logger: Logger,
+    #[inject(from_ref)]
     db: Db,
     builds: BuildService,
 }
@@ -43,7 +44,7 @@ impl DeploymentService {
     /// Queues a deployment of a successful build for `user`.
     pub async fn create(&self, build_id: i64, user: &User) -> Result<Deployment, AppError> {
         let build = self.builds.get(build_id).await?;
-        if build.status != "success" {
+        if build.status != Status::Success {
             return Err(AppError::Conflict(format!(
                 "build {build_id} is {}; only a successful build can be deployed",
                 build.status
@@ -57,8 +58,8 @@ impl DeploymentService {
             .call(move |c| {
                 c.execute(
                     "INSERT INTO deployments (build_id, status, request_id, traceparent, created_at) \
-                     VALUES (?1, 'queued', ?2, ?3, ?4)",
-                    rusqlite::params![build_id, origin, trace, now()],
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    rusqlite::params![build_id, Status::Queued, origin, trace, now()],
                 )?;
                 Ok(c.last_insert_rowid())
             })
@@ -74,7 +75,7 @@ impl DeploymentService {
         Ok(Deployment {
             id,
             build_id,
-            status: "queued".to_owned(),
+            status: Status::Queued,
             request_id,
             traceparent,
         })
@@ -111,7 +112,12 @@ impl DeploymentService {
     /// Records how a deployment ended.
     pub async fn finish(&self, id: i64, success: bool) -> Result<(), AppError> {
         let status = self.db.finish(WorkTable::Deployments, id, success).await?;
-        logwire::info!(self.logger, "DEPLOYMENT_FINISHED", deployment_id = id, status = status);
+        logwire::info!(
+            self.logger,
+            "DEPLOYMENT_FINISHED",
+            deployment_id = id,
+            status = status.as_str()
+        );
         Ok(())
     }
 

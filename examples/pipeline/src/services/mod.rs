@@ -12,6 +12,8 @@ pub use deployment_service::{Deployment, DeploymentService};
 
 use std::fmt;
 
+use crate::db::DbError;
+
 /// Errors of the services, answered by the API as 4xx/5xx.
 #[derive(Debug)]
 pub enum AppError {
@@ -39,8 +41,8 @@ impl fmt::Display for AppError {
     }
 }
 
-impl From<rusqlite::Error> for AppError {
-    fn from(e: rusqlite::Error) -> Self {
-        AppError::Internal(format!("database: {e}"))
+impl From<DbError> for AppError {
+    fn from(e: DbError) -> Self {
+        AppError::Internal(e.to_string())
     }
 }

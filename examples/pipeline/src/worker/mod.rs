@@ -4,6 +4,7 @@
 mod build_processor;
 mod deploy_processor;
 mod owner;
+mod script;
 
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use logwire::{FromContext, Logger};
 use crate::config::AppConfig;
 use crate::db::Db;
 use crate::services::{BuildService, DeploymentService};
+use crate::Failure;
 
 /// What the worker's services are built from.
 // logwire-lint: allow(LW001) a context provides the logger to services; it is not one
@@ -42,7 +44,7 @@ impl FromContext<WorkerCtx> for AppConfig {
 }
 
 /// Runs until SIGTERM or Ctrl-C; the job in hand always finishes.
-pub async fn run(logger: Logger, config: AppConfig, db: Db) -> Result<(), String> {
+pub async fn run(logger: Logger, config: AppConfig, db: Db) -> Result<(), Failure> {
     let ctx = WorkerCtx {
         logger,
         db,
@@ -53,7 +55,7 @@ pub async fn run(logger: Logger, config: AppConfig, db: Db) -> Result<(), String
     logwire::worker::poll_loop(&ctx.logger, Duration::from_millis(250), || poll_once(&ctx))
         .await
         .map(|_| ())
-        .map_err(|e| format!("cannot watch for stop signals: {e}"))
+        .map_err(Failure::Signals)
 }
 
 /// Runs one queued build, or else one queued deployment: `true` when it
