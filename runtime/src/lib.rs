@@ -157,6 +157,7 @@ mod diagnose;
 mod field;
 mod format;
 pub mod joblog;
+mod line;
 mod logger;
 mod mirror;
 #[cfg(feature = "otel")]

@@ -1,6 +1,5 @@
 //! The `Logger`: a name, a level, a format and its sinks.
 
-use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -11,13 +10,14 @@ use std::time::SystemTime;
 use tracing_core::LevelFilter;
 
 use crate::context::{self, Scoped};
-use crate::field::{FieldValue, Value};
-use crate::format::{self, Event, Format, LineContext};
+use crate::field::FieldValue;
+use crate::format::{Event, Format};
+use crate::line::LineWriter;
 use crate::mirror::Site;
-use crate::sink::{Captured, FileSink, Record, Sink};
-use crate::{span, Level};
+use crate::sink::{Captured, FileSink, Sink};
+use crate::Level;
 
-type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
 /// A logger: where a service's lines go. Cheap to clone; clones share
 /// everything.
@@ -43,27 +43,18 @@ pub struct Logger {
 }
 
 struct Inner {
-    // Kept beside `shared` so that the disabled-level check is one load.
+    // Kept beside `writer` so that the disabled-level check is one load.
     max_level: LevelFilter,
-    shared: Shared,
-}
-
-/// What a line is written with.
-pub(crate) struct Shared {
-    name: String,
-    format: Format,
-    max_value: usize,
-    sinks: Vec<Sink>,
-    clock: Option<Clock>,
+    writer: LineWriter,
 }
 
 impl fmt::Debug for Logger {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Logger")
-            .field("name", &self.inner.shared.name)
+            .field("name", &self.inner.writer.name)
             .field("level", &self.inner.max_level)
-            .field("format", &self.inner.shared.format)
-            .field("sinks", &self.inner.shared.sinks)
+            .field("format", &self.inner.writer.format)
+            .field("sinks", &self.inner.writer.sinks)
             .finish()
     }
 }
@@ -115,15 +106,15 @@ impl Logger {
         Logger::builder(name).level(LevelFilter::TRACE).build_capture()
     }
 
-    fn from_parts(max_level: LevelFilter, shared: Shared) -> Logger {
+    fn from_parts(max_level: LevelFilter, writer: LineWriter) -> Logger {
         Logger {
-            inner: Arc::new(Inner { max_level, shared }),
+            inner: Arc::new(Inner { max_level, writer }),
         }
     }
 
     /// The logger's name, as written in every line.
     pub fn name(&self) -> &str {
-        &self.inner.shared.name
+        &self.inner.writer.name
     }
 
     /// The most verbose level this logger writes.
@@ -141,7 +132,7 @@ impl Logger {
     /// Makes sure every line logged so far is written to its file (or
     /// stdout).
     pub fn flush(&self) {
-        for s in &self.inner.shared.sinks {
+        for s in &self.inner.writer.sinks {
             s.flush();
         }
     }
@@ -153,7 +144,7 @@ impl Logger {
     /// Built-in rotation already follows renames made by other processes of
     /// this library; `reopen` is for everything else.
     pub fn reopen(&self) -> io::Result<()> {
-        for s in &self.inner.shared.sinks {
+        for s in &self.inner.writer.sinks {
             if let Sink::File(f) = s {
                 f.reopen()?;
             }
@@ -163,7 +154,7 @@ impl Logger {
 
     /// The path of the file this logger writes, if it writes one.
     pub fn file_path(&self) -> Option<&Path> {
-        self.inner.shared.sinks.iter().find_map(|s| match s {
+        self.inner.writer.sinks.iter().find_map(|s| match s {
             Sink::File(f) => Some(f.path()),
             _ => None,
         })
@@ -177,7 +168,7 @@ impl Logger {
     /// assert_eq!(log.fallback().as_deref(), Some("Not a directory (os error 20)"));
     /// ```
     pub fn fallback(&self) -> Option<String> {
-        self.inner.shared.sinks.iter().find_map(|s| match s {
+        self.inner.writer.sinks.iter().find_map(|s| match s {
             Sink::File(f) => f.fallback(),
             _ => None,
         })
@@ -208,94 +199,17 @@ impl Logger {
         context::with_logger_scope(self.clone(), fut)
     }
 
-    pub(crate) fn shared(&self) -> &Shared {
-        &self.inner.shared
+    pub(crate) fn writer(&self) -> &LineWriter {
+        &self.inner.writer
     }
 
     /// Writes a line of logwire's own (a macro's, a service method's, a
     /// request's or a job's) and hands it to the `tracing` stack.
     pub(crate) fn emit(&self, site: &Site, level: Level, message: &str, fields: &[(&'static str, &dyn FieldValue)]) {
-        let shared = &self.inner.shared;
-        shared.emit(&Event { level, message, fields });
-        context::with_txid(|txid| site.line(&shared.name, txid, level, message, fields));
+        let writer = &self.inner.writer;
+        writer.write(&Event { level, message, fields });
+        context::with_txid(|txid| site.line(&writer.name, txid, level, message, fields));
     }
-}
-
-thread_local! {
-    static LINE: RefCell<String> = RefCell::new(String::with_capacity(512));
-}
-
-impl Shared {
-    pub(crate) fn emit(&self, ev: &Event<'_>) {
-        let time = match &self.clock {
-            Some(clock) => clock(),
-            None => SystemTime::now(),
-        };
-        LINE.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut line) => {
-                line.clear();
-                self.write(&mut line, time, ev);
-                if line.capacity() > 64 * 1024 {
-                    *line = String::with_capacity(512);
-                }
-            }
-            // A field's Display logged through this thread: use a fresh buffer.
-            Err(_) => self.write(&mut String::new(), time, ev),
-        });
-    }
-
-    fn write(&self, line: &mut String, time: SystemTime, ev: &Event<'_>) {
-        let span = span::current();
-        context::with_txid(|txid| {
-            with_trace_id(|trace_id| {
-                let cx = LineContext {
-                    time,
-                    max_value: self.max_value,
-                    logger: &self.name,
-                    txid,
-                    span,
-                    trace_id,
-                };
-                format::write_line(line, self.format, &cx, ev);
-                for s in &self.sinks {
-                    s.write(line, || self.record(&cx, ev));
-                }
-            })
-        });
-    }
-
-    fn record(&self, cx: &LineContext<'_>, ev: &Event<'_>) -> Record {
-        Record {
-            level: ev.level,
-            logger: self.name.clone(),
-            message: format::capped(ev.message, self.max_value).into_owned(),
-            fields: ev
-                .fields
-                .iter()
-                .map(|(k, v)| {
-                    let value = match Value::of(*v) {
-                        Value::Str(s) if s.len() > self.max_value => {
-                            Value::Str(format::capped(&s, self.max_value).into_owned())
-                        }
-                        v => v,
-                    };
-                    ((*k).to_owned(), value)
-                })
-                .collect(),
-            txid: cx.txid.map(str::to_owned),
-            span: cx.span.map(str::to_owned),
-            trace_id: cx.trace_id.map(str::to_owned),
-        }
-    }
-}
-
-#[cfg(feature = "otel")]
-use crate::otel::with_trace_id;
-
-/// Without OpenTelemetry there is never a trace.
-#[cfg(not(feature = "otel"))]
-fn with_trace_id<R>(f: impl FnOnce(Option<&str>) -> R) -> R {
-    f(None)
 }
 
 /// Options for a [`Logger`]; start with [`Logger::builder`].
@@ -442,14 +356,14 @@ impl LoggerBuilder {
 
     fn finish(self, sinks: Vec<Sink>) -> Logger {
         let level = self.level.unwrap_or_else(env_level);
-        let shared = Shared {
+        let writer = LineWriter {
             name: self.name,
             format: self.format,
             max_value: self.max_value_bytes,
             sinks,
             clock: self.clock,
         };
-        Logger::from_parts(level, shared)
+        Logger::from_parts(level, writer)
     }
 
     /// Builds a logger that records in memory instead of writing, with this

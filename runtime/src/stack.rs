@@ -176,7 +176,7 @@ impl Collect {
                 .collect();
             &spilled
         };
-        logger.shared().emit(&format::Event {
+        logger.writer().write(&format::Event {
             level: *meta.level(),
             message: &self.message,
             fields,

@@ -1,0 +1,103 @@
+//! The hot path: one event becomes one line, written to every sink of its
+//! logger. Everything a line needs is in its [`LineWriter`]; the txid, the
+//! service method and the trace come from the thread.
+
+use std::cell::RefCell;
+use std::time::SystemTime;
+
+use crate::context;
+use crate::field::Value;
+use crate::format::{self, Event, Format, LineContext};
+use crate::logger::Clock;
+use crate::sink::{Record, Sink};
+use crate::span;
+
+#[cfg(feature = "otel")]
+use crate::otel::with_trace_id;
+
+/// What a logger's lines are written with.
+pub(crate) struct LineWriter {
+    pub(crate) name: String,
+    pub(crate) format: Format,
+    /// The most bytes of a message or value written before it is cut.
+    pub(crate) max_value: usize,
+    pub(crate) sinks: Vec<Sink>,
+    /// A fixed clock for tests; the system's otherwise.
+    pub(crate) clock: Option<Clock>,
+}
+
+thread_local! {
+    static LINE: RefCell<String> = RefCell::new(String::with_capacity(512));
+}
+
+impl LineWriter {
+    /// Formats `ev` into this thread's line buffer and hands the line to
+    /// every sink.
+    pub(crate) fn write(&self, ev: &Event<'_>) {
+        let time = match &self.clock {
+            Some(clock) => clock(),
+            None => SystemTime::now(),
+        };
+        LINE.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut line) => {
+                line.clear();
+                self.write_into(&mut line, time, ev);
+                if line.capacity() > 64 * 1024 {
+                    *line = String::with_capacity(512);
+                }
+            }
+            // A field's Display logged through this thread: use a fresh buffer.
+            Err(_) => self.write_into(&mut String::new(), time, ev),
+        });
+    }
+
+    fn write_into(&self, line: &mut String, time: SystemTime, ev: &Event<'_>) {
+        let span = span::current();
+        context::with_txid(|txid| {
+            with_trace_id(|trace_id| {
+                let cx = LineContext {
+                    time,
+                    max_value: self.max_value,
+                    logger: &self.name,
+                    txid,
+                    span,
+                    trace_id,
+                };
+                format::write_line(line, self.format, &cx, ev);
+                for s in &self.sinks {
+                    s.write(line, || self.record(&cx, ev));
+                }
+            })
+        });
+    }
+
+    fn record(&self, cx: &LineContext<'_>, ev: &Event<'_>) -> Record {
+        Record {
+            level: ev.level,
+            logger: self.name.clone(),
+            message: format::capped(ev.message, self.max_value).into_owned(),
+            fields: ev
+                .fields
+                .iter()
+                .map(|(k, v)| {
+                    let value = match Value::of(*v) {
+                        Value::Str(s) if s.len() > self.max_value => {
+                            Value::Str(format::capped(&s, self.max_value).into_owned())
+                        }
+                        v => v,
+                    };
+                    ((*k).to_owned(), value)
+                })
+                .collect(),
+            txid: cx.txid.map(str::to_owned),
+            span: cx.span.map(str::to_owned),
+            trace_id: cx.trace_id.map(str::to_owned),
+        }
+    }
+}
+
+/// Without OpenTelemetry there is never a trace.
+#[cfg(not(feature = "otel"))]
+fn with_trace_id<R>(f: impl FnOnce(Option<&str>) -> R) -> R {
+    f(None)
+}
