@@ -459,6 +459,19 @@ fn yes(b: bool) -> &'static str {
 impl fmt::Display for Diagnosis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "logwire diagnose (running as {})", self.running_as)?;
+        self.fmt_directory(f)?;
+        self.fmt_files(f)?;
+        self.fmt_loggers(f)?;
+        for note in &self.notes {
+            writeln!(f, "note: {note}")?;
+        }
+        self.fmt_problems(f)
+    }
+}
+
+/// The sections of the report, in its order.
+impl Diagnosis {
+    fn fmt_directory(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.log_root_env {
             Some(v) => writeln!(f, "LOG_ROOT: {v}")?,
             None => writeln!(f, "LOG_ROOT: not set; using {}", self.directory.display())?,
@@ -487,54 +500,61 @@ impl fmt::Display for Diagnosis {
                 yes(o.setgid())
             )?;
         }
+        Ok(())
+    }
+
+    fn fmt_files(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.files.is_empty() {
-            writeln!(f, "log files: none")?;
-        } else {
-            writeln!(f, "log files:")?;
-            for file in &self.files {
-                let o = &file.ownership;
-                writeln!(
-                    f,
-                    "  {}  {} bytes  {}:{}  {:04o} ({})  group-writable: {}",
-                    file.path.file_name().unwrap_or_default().to_string_lossy(),
-                    file.size,
-                    o.user,
-                    o.group,
-                    o.mode,
-                    o.rwx(),
-                    yes(o.group_writable())
-                )?;
-            }
+            return writeln!(f, "log files: none");
         }
+        writeln!(f, "log files:")?;
+        for file in &self.files {
+            let o = &file.ownership;
+            writeln!(
+                f,
+                "  {}  {} bytes  {}:{}  {:04o} ({})  group-writable: {}",
+                file.path.file_name().unwrap_or_default().to_string_lossy(),
+                file.size,
+                o.user,
+                o.group,
+                o.mode,
+                o.rwx(),
+                yes(o.group_writable())
+            )?;
+        }
+        Ok(())
+    }
+
+    fn fmt_loggers(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.loggers.is_empty() {
-            writeln!(f, "file loggers in this process: none")?;
-        } else {
-            writeln!(f, "file loggers in this process:")?;
-            for l in &self.loggers {
-                let state = match (&l.fell_back, l.stale) {
-                    (Some(e), _) => format!("FELL BACK to stderr: {e}"),
-                    (None, true) => "writing, but the path was moved or deleted".to_owned(),
-                    (None, false) => "writing".to_owned(),
-                };
-                writeln!(f, "  {}: {state}", l.path.display())?;
-            }
+            return writeln!(f, "file loggers in this process: none");
         }
-        for note in &self.notes {
-            writeln!(f, "note: {note}")?;
+        writeln!(f, "file loggers in this process:")?;
+        for l in &self.loggers {
+            let state = match (&l.fell_back, l.stale) {
+                (Some(e), _) => format!("FELL BACK to stderr: {e}"),
+                (None, true) => "writing, but the path was moved or deleted".to_owned(),
+                (None, false) => "writing".to_owned(),
+            };
+            writeln!(f, "  {}: {state}", l.path.display())?;
         }
+        Ok(())
+    }
+
+    /// The last section: no newline after it.
+    fn fmt_problems(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.problems.is_empty() {
-            write!(f, "problems: none")
-        } else {
-            writeln!(f, "problems: {}", self.problems.len())?;
-            for (i, p) in self.problems.iter().enumerate() {
-                writeln!(f, "  {}. {}", i + 1, p.summary)?;
-                write!(f, "     fix: {}", p.fix)?;
-                if i + 1 < self.problems.len() {
-                    writeln!(f)?;
-                }
-            }
-            Ok(())
+            return write!(f, "problems: none");
         }
+        writeln!(f, "problems: {}", self.problems.len())?;
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            writeln!(f, "  {}. {}", i + 1, p.summary)?;
+            write!(f, "     fix: {}", p.fix)?;
+        }
+        Ok(())
     }
 }
 

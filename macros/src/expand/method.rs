@@ -119,40 +119,75 @@ fn wrap(imp: &Impl<'_>, m: &Method<'_>) -> ImplItemFn {
     let original = m.original;
     let name = format!("{}::{}", imp.type_name, m.name());
     let level = m.log.level.or(imp.args.level).unwrap_or(Level::Debug);
-    let may_fail = may_fail(&original.sig.output);
-    let private = quote!(::logwire::__private);
+    let fields = FieldTokens::of(&recorded(m));
+    let start = start_call(&name, level, may_fail(&original.sig.output), &fields);
+    let finish = finish_call(&name, &fields);
+    let fake_return = fake_return(&original.sig.output);
+    let stmts = &original.block.stmts;
+    let body = quote! {
+        #fake_return
+        #(#stmts)*
+    };
+    let block = if original.sig.asyncness.is_some() {
+        async_block(&name, &start, &body, &finish)
+    } else {
+        sync_block(&name, &start, &body, &finish)
+    };
+    let mut wrapped = original.clone();
+    // Our own tokens: a failure here is a bug of this macro, and shows as one.
+    wrapped.block = syn::parse_quote!(#block);
+    wrapped
+}
 
-    let recorded = recorded(m);
-    let mut captures = Vec::new();
-    let mut fields = Vec::new();
-    let mut span_fields = Vec::new();
-    for r in &recorded {
-        match r {
-            Recorded::Secret(key) => {
-                fields.push(quote!((#key, &"***" as &dyn #private::FieldValue)));
-                span_fields.push(quote!((#key, &"***" as &dyn #private::FieldValue)));
-            }
-            Recorded::Value(key, arg, debug) => {
-                let ident = arg.name;
-                let index = syn::Index::from(captures.len());
-                let span = arg.original.span();
-                if *debug {
-                    captures.push(quote_spanned!(span=> #private::value_debug(&#ident)));
-                    span_fields.push(
-                        quote_spanned!(span=> (#key, &#private::DebugValue(&#ident) as &dyn #private::FieldValue)),
-                    );
-                } else {
-                    captures.push(quote_spanned!(span=> #private::value_of(&#ident)));
-                    span_fields.push(quote_spanned!(span=> (#key, &#ident as &dyn #private::FieldValue)));
+/// What the recorded arguments become: the values copied when the call
+/// starts, and the fields of the line and of the span.
+struct FieldTokens {
+    captures: Vec<TokenStream>,
+    line: Vec<TokenStream>,
+    span: Vec<TokenStream>,
+}
+
+impl FieldTokens {
+    fn of(recorded: &[Recorded<'_>]) -> FieldTokens {
+        let private = quote!(::logwire::__private);
+        let mut t = FieldTokens {
+            captures: Vec::new(),
+            line: Vec::new(),
+            span: Vec::new(),
+        };
+        for r in recorded {
+            match r {
+                Recorded::Secret(key) => {
+                    t.line.push(quote!((#key, &"***" as &dyn #private::FieldValue)));
+                    t.span.push(quote!((#key, &"***" as &dyn #private::FieldValue)));
                 }
-                fields.push(quote!((#key, &__logwire_args.#index as &dyn #private::FieldValue)));
+                Recorded::Value(key, arg, debug) => {
+                    let ident = arg.name;
+                    let index = syn::Index::from(t.captures.len());
+                    let span = arg.original.span();
+                    if *debug {
+                        t.captures.push(quote_spanned!(span=> #private::value_debug(&#ident)));
+                        t.span.push(
+                            quote_spanned!(span=> (#key, &#private::DebugValue(&#ident) as &dyn #private::FieldValue)),
+                        );
+                    } else {
+                        t.captures.push(quote_spanned!(span=> #private::value_of(&#ident)));
+                        t.span
+                            .push(quote_spanned!(span=> (#key, &#ident as &dyn #private::FieldValue)));
+                    }
+                    t.line
+                        .push(quote!((#key, &__logwire_args.#index as &dyn #private::FieldValue)));
+                }
             }
         }
+        t
     }
+}
 
-    // A return in the body gives it the method's return type before
-    // inference looks at `?` (tracing-attributes' "fake return edge").
-    let fake_return = match &original.sig.output {
+/// A return in the body gives it the method's return type before inference
+/// looks at `?` (tracing-attributes' "fake return edge").
+fn fake_return(output: &ReturnType) -> TokenStream {
+    match output {
         ReturnType::Type(_, ty) if !has_impl_trait(ty) && !matches!(**ty, Type::Never(_)) => quote! {
             #[allow(unreachable_code, clippy::diverging_sub_expression)]
             if false {
@@ -161,13 +196,17 @@ fn wrap(imp: &Impl<'_>, m: &Method<'_>) -> ImplItemFn {
             }
         },
         _ => TokenStream::new(),
-    };
-    let stmts = &original.block.stmts;
-    let static_sites = quote! {
+    }
+}
+
+/// The call sites, and the call's state: `None` when neither the line nor a
+/// span is wanted, so that the disabled path is a compare and a branch.
+fn start_call(name: &str, level: Level, may_fail: bool, fields: &FieldTokens) -> TokenStream {
+    let private = quote!(::logwire::__private);
+    let (captures, span_fields) = (&fields.captures, &fields.span);
+    quote! {
         static __LOGWIRE_SPAN: #private::Site = #private::Site::new(::core::file!(), ::core::line!(), ::core::module_path!());
         static __LOGWIRE_LINE: #private::Site = #private::Site::new(::core::file!(), ::core::line!(), ::core::module_path!());
-        // One `Option` for the call and its arguments: when neither the line
-        // nor a span is wanted, this is a compare and a branch around the body.
         let __logwire_state = match #private::MethodCall::start(&self.logger, #level, #may_fail) {
             ::core::option::Option::Some(mut __logwire_call) => {
                 __logwire_call.open_span(&__LOGWIRE_SPAN, #name, &[#(#span_fields),*]);
@@ -175,65 +214,64 @@ fn wrap(imp: &Impl<'_>, m: &Method<'_>) -> ImplItemFn {
             }
             ::core::option::Option::None => ::core::option::Option::None,
         };
-    };
-    // The line, too, is logged inside the method (its span is entered by
-    // `finish`).
-    let finish = quote! {
+    }
+}
+
+/// Writes the line, inside the method (its span is entered by `finish`).
+fn finish_call(name: &str, fields: &FieldTokens) -> TokenStream {
+    let private = quote!(::logwire::__private);
+    let line = &fields.line;
+    quote! {
         let __logwire_guard = #private::MethodGuard::enter(#name);
         #[allow(unused_imports)]
         use #private::{OutcomeDebug as _, OutcomeDisplay as _, OutcomeOther as _};
         let __logwire_error = (&&#private::Wrap(&__logwire_ret)).__logwire_outcome();
-        __logwire_call.finish(&__LOGWIRE_LINE, #name, &[#(#fields),*], __logwire_error);
-    };
-    let block = if original.sig.asyncness.is_some() {
-        // The span is entered on every poll of the body.
-        quote! {{
-            #static_sites
-            #[allow(clippy::let_unit_value)]
-            let __logwire_ret = #private::InMethod::new(
-                #name,
-                __logwire_state.as_ref().and_then(|(__logwire_call, _)| __logwire_call.span()),
-                async move {
-                    #fake_return
-                    #(#stmts)*
-                },
-            )
-            .await;
-            if let ::core::option::Option::Some((__logwire_call, __logwire_args)) = __logwire_state {
-                #finish
+        __logwire_call.finish(&__LOGWIRE_LINE, #name, &[#(#line),*], __logwire_error);
+    }
+}
+
+/// An async method: the span is entered on every poll of the body.
+fn async_block(name: &str, start: &TokenStream, body: &TokenStream, finish: &TokenStream) -> TokenStream {
+    let private = quote!(::logwire::__private);
+    quote! {{
+        #start
+        #[allow(clippy::let_unit_value)]
+        let __logwire_ret = #private::InMethod::new(
+            #name,
+            __logwire_state.as_ref().and_then(|(__logwire_call, _)| __logwire_call.span()),
+            async move { #body },
+        )
+        .await;
+        if let ::core::option::Option::Some((__logwire_call, __logwire_args)) = __logwire_state {
+            #finish
+        }
+        __logwire_ret
+    }}
+}
+
+/// A sync method: two arms around one body, so that the disabled arm is the
+/// body and nothing else (a guard whose store and restore nothing observes
+/// costs nothing).
+fn sync_block(name: &str, start: &TokenStream, body: &TokenStream, finish: &TokenStream) -> TokenStream {
+    let private = quote!(::logwire::__private);
+    quote! {{
+        #start
+        let __logwire_body = #private::call_once_later(move || { #body });
+        match __logwire_state {
+            ::core::option::Option::None => {
+                let __logwire_guard = #private::MethodGuard::enter(#name);
+                __logwire_body()
             }
-            __logwire_ret
-        }}
-    } else {
-        // Two arms around one body, so that the disabled arm is the body and
-        // nothing else: a guard whose store and restore nothing observes
-        // costs nothing.
-        quote! {{
-            #static_sites
-            let __logwire_body = #private::call_once_later(move || {
-                #fake_return
-                #(#stmts)*
-            });
-            match __logwire_state {
-                ::core::option::Option::None => {
+            ::core::option::Option::Some((__logwire_call, __logwire_args)) => {
+                #[allow(clippy::let_unit_value)]
+                let __logwire_ret = {
+                    let __logwire_entered = __logwire_call.span().map(#private::Span::enter);
                     let __logwire_guard = #private::MethodGuard::enter(#name);
                     __logwire_body()
-                }
-                ::core::option::Option::Some((__logwire_call, __logwire_args)) => {
-                    #[allow(clippy::let_unit_value)]
-                    let __logwire_ret = {
-                        let __logwire_entered = __logwire_call.span().map(#private::Span::enter);
-                        let __logwire_guard = #private::MethodGuard::enter(#name);
-                        __logwire_body()
-                    };
-                    #finish
-                    __logwire_ret
-                }
+                };
+                #finish
+                __logwire_ret
             }
-        }}
-    };
-    let mut wrapped = original.clone();
-    // Our own tokens: a failure here is a bug of this macro, and shows as one.
-    wrapped.block = syn::parse_quote!(#block);
-    wrapped
+        }
+    }}
 }

@@ -168,77 +168,118 @@ where
         // The clone that was polled ready serves this request (tower's rule).
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
+        let txid = self.layer.txid_for(req.headers());
         let logger = self.layer.logger.clone();
-        let txid: Arc<str> = match req.headers().get(&X_REQUEST_ID).and_then(|v| v.to_str().ok()) {
-            Some(id) if self.layer.accept_request_id && request_id::acceptable(id) => Arc::from(id),
-            _ => Arc::from(request_id::new_uuid_v4()),
-        };
-        let start = Instant::now();
-        let method = req.method().clone();
-        // A Uri clone shares its bytes; the path is read from it, never the query.
-        let uri = req.uri().clone();
         req.extensions_mut().insert(logger.clone());
-        let scoped_logger = logger.clone();
-        let id = txid.clone();
+        let log = RequestLog {
+            logger: logger.clone(),
+            method: req.method().clone(),
+            // A Uri clone shares its bytes; the path is read from it, never the query.
+            uri: req.uri().clone(),
+            txid: txid.clone(),
+            start: Instant::now(),
+        };
         let span = self
             .layer
-            .request_span(method.as_str(), req.headers(), uri.path(), &txid);
+            .request_span(log.method.as_str(), req.headers(), log.uri.path(), &txid);
         let fut = async move {
-            let path = uri.path();
-            crate::info!(logger, "REQUEST_START", method = method.as_str(), path = path);
-            let outcome = CatchPanic::new(inner.call(req)).await;
-            let panicked = outcome.is_err();
-            let mut response = match outcome {
-                Ok(Ok(response)) => response,
-                Ok(Err(never)) => match never {},
-                Err(caught) => {
-                    crate::error!(
-                        logger,
-                        "REQUEST_PANIC",
-                        method = method.as_str(),
-                        path = path,
-                        panic = caught.message.as_str(),
-                        location = caught.location.as_deref().unwrap_or("unknown"),
-                    );
-                    panic_response(&id)
+            log.started();
+            let mut response = match CatchPanic::new(inner.call(req)).await {
+                Ok(Ok(mut response)) => {
+                    log.server_error(&mut response);
+                    response
                 }
+                Ok(Err(never)) => match never {},
+                Err(caught) => log.panicked(&caught),
             };
-            let status = response.status();
-            let detail = response.extensions_mut().remove::<ErrorDetail>();
-            // A panic already has its ERROR line.
-            if status.is_server_error() && !panicked {
-                let text = detail.as_ref().map_or(
-                    "no ErrorDetail on the response: attach logwire::axum::ErrorDetail to say what failed",
-                    ErrorDetail::text,
-                );
-                crate::error!(
-                    logger,
-                    "REQUEST_ERROR",
-                    method = method.as_str(),
-                    path = path,
-                    status_code = status.as_u16(),
-                    error = text,
-                );
-            }
-            if let Ok(value) = HeaderValue::from_str(&id) {
-                response.headers_mut().insert(X_REQUEST_ID.clone(), value);
-            }
-            let duration_ms = crate::elapsed_ms(start);
-            crate::info!(
-                logger,
-                "REQUEST_END",
-                method = method.as_str(),
-                path = path,
-                status_code = status.as_u16(),
-                duration_ms = duration_ms,
-            );
+            log.ended(&mut response);
             Ok(response)
         };
         Box::pin(crate::context::request_scope(
             txid,
-            scoped_logger,
+            logger,
             tracing::Instrument::instrument(fut, span),
         ))
+    }
+}
+
+impl ApiLayer {
+    /// The client's `x-request-id` when accepted and acceptable, else a new
+    /// UUID v4.
+    fn txid_for(&self, headers: &axum::http::HeaderMap) -> Arc<str> {
+        match headers.get(&X_REQUEST_ID).and_then(|v| v.to_str().ok()) {
+            Some(id) if self.accept_request_id && request_id::acceptable(id) => Arc::from(id),
+            _ => Arc::from(request_id::new_uuid_v4()),
+        }
+    }
+}
+
+/// The lines of one request.
+struct RequestLog {
+    logger: Logger,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    txid: Arc<str>,
+    start: Instant,
+}
+
+impl RequestLog {
+    fn started(&self) {
+        crate::info!(
+            self.logger,
+            "REQUEST_START",
+            method = self.method.as_str(),
+            path = self.uri.path()
+        );
+    }
+
+    /// One ERROR line for a 5xx, with its [`ErrorDetail`]; the detail never
+    /// leaves with the response.
+    fn server_error(&self, response: &mut Response<Body>) {
+        let status = response.status();
+        let detail = response.extensions_mut().remove::<ErrorDetail>();
+        if status.is_server_error() {
+            let text = detail.as_ref().map_or(
+                "no ErrorDetail on the response: attach logwire::axum::ErrorDetail to say what failed",
+                ErrorDetail::text,
+            );
+            crate::error!(
+                self.logger,
+                "REQUEST_ERROR",
+                method = self.method.as_str(),
+                path = self.uri.path(),
+                status_code = status.as_u16(),
+                error = text,
+            );
+        }
+    }
+
+    /// One ERROR line for a handler's panic, and the 500 that answers it.
+    fn panicked(&self, caught: &panic::Caught) -> Response<Body> {
+        crate::error!(
+            self.logger,
+            "REQUEST_PANIC",
+            method = self.method.as_str(),
+            path = self.uri.path(),
+            panic = caught.message.as_str(),
+            location = caught.location.as_deref().unwrap_or("unknown"),
+        );
+        panic_response(&self.txid)
+    }
+
+    /// Sets `x-request-id` and writes REQUEST_END.
+    fn ended(&self, response: &mut Response<Body>) {
+        if let Ok(value) = HeaderValue::from_str(&self.txid) {
+            response.headers_mut().insert(X_REQUEST_ID.clone(), value);
+        }
+        crate::info!(
+            self.logger,
+            "REQUEST_END",
+            method = self.method.as_str(),
+            path = self.uri.path(),
+            status_code = response.status().as_u16(),
+            duration_ms = crate::elapsed_ms(self.start),
+        );
     }
 }
 
