@@ -4,13 +4,14 @@
 use proc_macro2::Span;
 use syn::{DeriveInput, FnArg, Ident, ImplItem, ImplItemFn, ItemImpl, Pat, PatType, Type};
 
-use crate::attr::{self, Inject, LogArgs, ServiceArgs};
+use crate::attr::{self, Inject, LogArgs, ServiceArgs, StructArgs};
 use crate::ctxt::Errors;
 
 /// A struct under `#[service]` or `#[derive(Injectable)]`.
 pub(crate) struct Struct<'a> {
     pub(crate) original: &'a DeriveInput,
     pub(crate) fields: Vec<Field<'a>>,
+    pub(crate) args: StructArgs,
 }
 
 pub(crate) struct Field<'a> {
@@ -72,6 +73,7 @@ impl<'a> Struct<'a> {
         Some(Struct {
             original: input,
             fields,
+            args: StructArgs::default(),
         })
     }
 }

@@ -124,6 +124,57 @@ fn for_each_arg(
     }
 }
 
+/// `#[service(new = false)]` on a struct.
+pub(crate) struct StructArgs {
+    /// Whether `new(logger, ..)` is generated; `new = false` for a service
+    /// that writes its own.
+    pub(crate) new: bool,
+}
+
+impl Default for StructArgs {
+    fn default() -> Self {
+        StructArgs { new: true }
+    }
+}
+
+impl StructArgs {
+    pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> StructArgs {
+        let mut out = StructArgs::default();
+        if args.is_empty() {
+            return out;
+        }
+        let parser = syn::meta::parser(|meta| {
+            if meta.path.is_ident("new") {
+                match meta.value()?.parse::<syn::Expr>()? {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Bool(b), ..
+                    }) => out.new = b.value,
+                    other => errors.at(&other, "`new` takes `false` (write your own `new`) or `true`"),
+                }
+            } else if meta.path.is_ident("level") {
+                errors.at(&meta.path, "`level` goes on the impl block: `#[logwire::service(level = \"…\")] impl …`");
+                let _: TokenStream = meta.value()?.parse()?;
+            } else {
+                errors.at(
+                    &meta.path,
+                    format!(
+                        "unknown `service` argument `{}` on a struct; expected `new = false`",
+                        meta.path.to_token_stream()
+                    ),
+                );
+                if meta.input.peek(syn::Token![=]) {
+                    let _: TokenStream = meta.value()?.parse()?;
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = syn::parse::Parser::parse2(parser, args) {
+            errors.push(e);
+        }
+        out
+    }
+}
+
 /// `#[service(level = "…")]` on an impl block.
 #[derive(Default)]
 pub(crate) struct ServiceArgs {

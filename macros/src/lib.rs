@@ -50,13 +50,8 @@ pub fn service(args: TokenStream, input: TokenStream) -> TokenStream {
                 return quote!(#input #error).into();
             }
             let mut errors = Errors::default();
-            if !args.is_empty() {
-                errors.at(
-                    &args,
-                    "`#[service]` on a struct takes no arguments; put `level = \"…\"` on the impl block",
-                );
-            }
-            service_struct(&derive, errors, Owner::Attribute).into()
+            let struct_args = attr::StructArgs::parse(args, &mut errors);
+            service_struct(&derive, errors, Owner::Attribute(struct_args)).into()
         }
         other => {
             let error = syn::Error::new_spanned(
@@ -92,9 +87,9 @@ pub fn derive_injectable(input: TokenStream) -> TokenStream {
 
 /// Who emits the struct itself: an attribute replaces the item, a derive
 /// only adds to it.
-#[derive(Clone, Copy, PartialEq, Eq)]
 enum Owner {
-    Attribute,
+    /// `#[service(..)]`, with its arguments.
+    Attribute(attr::StructArgs),
     Derive,
 }
 
@@ -102,11 +97,11 @@ enum Owner {
 /// struct.
 fn service_struct(input: &DeriveInput, mut errors: Errors, owner: Owner) -> TokenStream2 {
     // The struct as written minus our field attributes, when we own it.
-    let item = match owner {
-        Owner::Attribute => fallback::strip_inject(input),
-        Owner::Derive => TokenStream2::new(),
+    let (item, args) = match owner {
+        Owner::Attribute(args) => (fallback::strip_inject(input), args),
+        Owner::Derive => (TokenStream2::new(), attr::StructArgs::default()),
     };
-    let parsed = ast::Struct::from_syn(input, &mut errors);
+    let parsed = ast::Struct::from_syn(input, &mut errors).map(|s| ast::Struct { args, ..s });
     let logger_ty = parsed.as_ref().and_then(|s| valid::check_struct(s, &mut errors));
     let error = errors.finish().map(|e| e.to_compile_error());
     let generated = match (&parsed, logger_ty, &error) {

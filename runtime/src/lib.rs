@@ -202,6 +202,11 @@ pub use tracing::Level;
 ///   extractor, by `FromRef<S>` with `#[inject(from_ref)]`, or by `Default`
 ///   with `#[inject(default)]`.
 ///
+/// `#[service(new = false)]` leaves `new` to you (a `new` in the
+/// `#[service]` impl block is then checked to take `logger: Logger` first);
+/// the rest is generated as usual. Without it, a hand-written `new` beside
+/// the generated one is rustc's "duplicate definitions with name `new`".
+///
 /// ```
 /// use logwire::Logger;
 ///

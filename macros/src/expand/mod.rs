@@ -67,7 +67,11 @@ pub(crate) fn structure(s: &Struct<'_>, logger_ty: &Type) -> TokenStream {
 /// errors of a struct refused for its logger field, so that its uses
 /// elsewhere do not fail too.
 pub(crate) fn glue(s: &Struct<'_>) -> TokenStream {
-    let constructor = constructor::expand(s);
+    let constructor = if s.args.new {
+        constructor::expand(s)
+    } else {
+        TokenStream::new()
+    };
     let context = context::expand(s);
     let axum = axum::expand(s);
     quote!(#constructor #context #axum)

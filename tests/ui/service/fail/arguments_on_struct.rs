@@ -5,4 +5,9 @@ struct BuildService {
     logger: Logger,
 }
 
+#[logwire::service(new = "no", retries = 3)]
+struct DeployService {
+    logger: Logger,
+}
+
 fn main() {}
