@@ -152,7 +152,10 @@ impl StructArgs {
                     other => errors.at(&other, "`new` takes `false` (write your own `new`) or `true`"),
                 }
             } else if meta.path.is_ident("level") {
-                errors.at(&meta.path, "`level` goes on the impl block: `#[logwire::service(level = \"…\")] impl …`");
+                errors.at(
+                    &meta.path,
+                    "`level` goes on the impl block: `#[logwire::service(level = \"…\")] impl …`",
+                );
                 let _: TokenStream = meta.value()?.parse()?;
             } else {
                 errors.at(

@@ -202,6 +202,10 @@ pub use tracing::Level;
 ///   extractor, by `FromRef<S>` with `#[inject(from_ref)]`, or by `Default`
 ///   with `#[inject(default)]`.
 ///
+/// `#[derive(Debug, Clone)]` work beside it: a [`Logger`] is a cheap handle
+/// whose `Debug` is one line (`Logger { name: "api", level: LevelFilter::INFO,
+/// format: Readable, sinks: [File("logs/api.log")] }`).
+///
 /// `#[service(new = false)]` leaves `new` to you (a `new` in the
 /// `#[service]` impl block is then checked to take `logger: Logger` first);
 /// the rest is generated as usual. Without it, a hand-written `new` beside

@@ -381,3 +381,23 @@ fn json_lines_carry_the_method_as_span() {
     );
     assert!(lines[1].starts_with(r#"{"ts":"2025-01-01T12:00:00.123Z","level":"DEBUG","logger":"api","message":"METHOD_END","fields":{"method":"BuildService::nested_inner","elapsed_ms":"#));
 }
+
+#[derive(Debug, Clone)]
+#[logwire::service]
+struct Debuggable {
+    logger: Logger,
+    retries: u32,
+}
+
+#[test]
+fn a_service_derives_debug_in_one_line_that_never_shows_captured_lines() {
+    let (logger, _captured) = Logger::capture("api");
+    logwire::info!(logger, "NOT_IN_DEBUG", token = "abc");
+    let service = Debuggable::new(logger, 3);
+    assert_eq!(
+        format!("{service:?}"),
+        r#"Debuggable { logger: Logger { name: "api", level: LevelFilter::TRACE, format: Readable, sinks: [Capture] }, retries: 3 }"#
+    );
+    let copy = service.clone();
+    assert_eq!(copy.retries, 3);
+}

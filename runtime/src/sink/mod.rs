@@ -12,11 +12,23 @@ use crate::Level;
 pub(crate) use file::FileSink;
 
 /// One destination of a logger's lines.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) enum Sink {
     File(Arc<FileSink>),
     Stdout,
     Capture(Captured),
+}
+
+/// Where the lines go, in a word: a service's `Debug` shows its logger
+/// in one line, never the lines a capture holds.
+impl std::fmt::Debug for Sink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Sink::File(file) => write!(f, "File({:?})", file.path()),
+            Sink::Stdout => f.write_str("Stdout"),
+            Sink::Capture(_) => f.write_str("Capture"),
+        }
+    }
 }
 
 impl Sink {

@@ -1,0 +1,6 @@
+#[logwire::service]
+struct BuildService {
+    logger: Logger,
+}
+
+fn main() {}
