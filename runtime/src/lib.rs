@@ -352,6 +352,8 @@ pub mod __private {
     pub use core::stringify;
 
     #[cfg(feature = "axum")]
+    pub use crate::axum::LoggerFromParts;
+    #[cfg(feature = "axum")]
     pub use ::axum;
 
     /// Emits the axum glue of `#[service]` only when logwire's `axum`

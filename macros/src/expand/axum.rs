@@ -23,8 +23,21 @@ pub(super) fn expand(s: &Struct<'_>) -> TokenStream {
         .push(parse_quote!(__LogwireState: ::core::marker::Send + ::core::marker::Sync));
 
     let mut values = Vec::new();
-    for f in &s.fields {
+    for (i, f) in s.fields.iter().enumerate() {
         let (name, ty, cfgs) = (f.ident, f.ty, super::cfgs(f));
+        if i == 0 && f.ident == "logger" && super::injected(f).is_none() {
+            // Not awaited: the future must not depend on this type, which
+            // may be one the user has yet to import.
+            where_clause
+                .predicates
+                .push(parse_quote!(#ty: ::logwire::__private::LoggerFromParts<__LogwireState>));
+            values.push(quote! {
+                #(#cfgs)* #name: <#ty as ::logwire::__private::LoggerFromParts<__LogwireState>>::logger_from_parts(
+                    __logwire_parts,
+                )?
+            });
+            continue;
+        }
         match super::injected(f) {
             Some(Inject::Default) => {
                 let value = super::default_value(ty, &s.original.generics, where_clause);

@@ -31,6 +31,25 @@ impl<S: Send + Sync> FromRequestParts<S> for Logger {
     }
 }
 
+/// How the glue of `#[service]` takes the logger out of a request: a plain
+/// function, so that the extractor's future never awaits on the logger
+/// field's type (when that type is misspelled, rustc then reports the
+/// misspelling alone).
+#[doc(hidden)]
+pub trait LoggerFromParts<S>: Sized {
+    fn logger_from_parts(parts: &Parts) -> Result<Self, Response>;
+}
+
+impl<S> LoggerFromParts<S> for Logger {
+    fn logger_from_parts(parts: &Parts) -> Result<Logger, Response> {
+        parts
+            .extensions
+            .get::<Logger>()
+            .cloned()
+            .ok_or_else(|| MissingApiLayer.into_response())
+    }
+}
+
 /// The rejection when a handler asks for a [`Logger`] (or a service) on a
 /// router without logwire's API layer: a 500 that says what to add.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
