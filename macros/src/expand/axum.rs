@@ -34,7 +34,8 @@ pub(super) fn expand(s: &Struct<'_>) -> TokenStream {
             values.push(quote! {
                 #(#cfgs)* #name: <#ty as ::logwire::__private::LoggerFromParts<__LogwireState>>::logger_from_parts(
                     __logwire_parts,
-                )?
+                )
+                .map_err(#axum::response::IntoResponse::into_response)?
             });
             continue;
         }

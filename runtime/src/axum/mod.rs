@@ -37,16 +37,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Logger {
 /// misspelling alone).
 #[doc(hidden)]
 pub trait LoggerFromParts<S>: Sized {
-    fn logger_from_parts(parts: &Parts) -> Result<Self, Response>;
+    fn logger_from_parts(parts: &Parts) -> Result<Self, MissingApiLayer>;
 }
 
 impl<S> LoggerFromParts<S> for Logger {
-    fn logger_from_parts(parts: &Parts) -> Result<Logger, Response> {
-        parts
-            .extensions
-            .get::<Logger>()
-            .cloned()
-            .ok_or_else(|| MissingApiLayer.into_response())
+    fn logger_from_parts(parts: &Parts) -> Result<Logger, MissingApiLayer> {
+        parts.extensions.get::<Logger>().cloned().ok_or(MissingApiLayer)
     }
 }
 
