@@ -89,6 +89,10 @@ pub(crate) fn set_parent(span: &tracing::Span, parent: Context) {
 /// `None` when no trace is active on this thread.
 pub(crate) fn with_trace_id<R>(f: impl FnOnce(Option<&str>) -> R) -> R {
     let id = Context::map_current(|cx| {
+        // The cheap test first: most lines are written outside a trace.
+        if !cx.has_active_span() {
+            return None;
+        }
         let span = cx.span();
         let sc = span.span_context();
         sc.is_valid().then(|| sc.trace_id())
