@@ -32,17 +32,43 @@ const FLUSH_AT_EXIT: Duration = Duration::from_secs(5);
 /// left before the process exits.
 #[must_use = "call .shutdown() before exit, or the last spans are lost"]
 pub struct Telemetry {
-    export: Option<(SdkTracerProvider, SdkLoggerProvider)>,
+    export: Option<Export>,
+}
+
+struct Export {
+    traces: SdkTracerProvider,
+    logs: SdkLoggerProvider,
+    warn: Arc<Warner>,
 }
 
 impl Telemetry {
     /// Sends the spans and log records still queued, waiting at most a few
     /// seconds; blocking, so call it off the async runtime's threads.
     pub fn shutdown(self) {
-        if let Some((traces, logs)) = self.export {
-            // Failures were already warned about by the exporters.
-            let _ = traces.shutdown_with_timeout(FLUSH_AT_EXIT);
-            let _ = logs.shutdown_with_timeout(FLUSH_AT_EXIT);
+        let Some(Export { traces, logs, warn }) = self.export else {
+            return;
+        };
+        // Both at once, so that a collector that never answers costs the
+        // exit one timeout, not two.
+        let (traces, logs) = std::thread::scope(|s| {
+            let traces = s.spawn(|| traces.shutdown_with_timeout(FLUSH_AT_EXIT));
+            let logs = logs.shutdown_with_timeout(FLUSH_AT_EXIT);
+            (traces.join(), logs)
+        });
+        // What is lost at exit is said at exit, whatever was said before.
+        let failures: Vec<String> = [traces.unwrap_or(Ok(())), logs]
+            .into_iter()
+            .filter_map(Result::err)
+            .map(|e| e.to_string())
+            .collect();
+        if !failures.is_empty() {
+            eprintln!(
+                "{}: at exit, what was still queued was not sent to {} (waited at most {} s): {}",
+                warn.service,
+                warn.endpoint,
+                FLUSH_AT_EXIT.as_secs(),
+                failures.join("; ")
+            );
         }
     }
 }
@@ -80,7 +106,7 @@ pub fn init(logger: &Logger, service: &'static str) -> Telemetry {
         )
         .init();
     Telemetry {
-        export: Some((traces, logs)),
+        export: Some(Export { traces, logs, warn }),
     }
 }
 

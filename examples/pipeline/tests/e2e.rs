@@ -792,3 +792,52 @@ fn with_the_otlp_receiver_stopped_mid_run_requests_and_builds_still_complete() {
         assert_eq!(warnings, 1, "{service}: {stderr}");
     }
 }
+
+#[test]
+fn a_collector_that_never_answers_holds_up_no_request_no_job_and_not_the_exit() {
+    // Accepts connections and never answers: the worst a collector can do.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", silent.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming() {
+            held.push(stream);
+        }
+    });
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let otel = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
+        ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
+        ("OTEL_BLRP_SCHEDULE_DELAY", "100".to_owned()),
+    ];
+    let stderr_path = dir.path().join("stderr.txt");
+    let stderr = std::fs::File::create(&stderr_path).unwrap();
+    let mut app = App::start_with(dir.clone(), &envs(&otel), stderr.into());
+    let token = login(&app);
+    for _ in 0..3 {
+        let asked = Instant::now();
+        let id = queue(&app, &token, "demo");
+        assert!(
+            asked.elapsed() < Duration::from_secs(2),
+            "queueing took {:?}",
+            asked.elapsed()
+        );
+        app.wait_for_status(&format!("/api/builds/{id}"), &token, "success");
+    }
+    let asked = Instant::now();
+    assert_eq!(app.stop(), Some(0));
+    // The exporters get a few seconds to send what is left, then give up.
+    assert!(
+        asked.elapsed() < Duration::from_secs(12),
+        "stopping took {:?}",
+        asked.elapsed()
+    );
+    let start = std::fs::read_to_string(app.logs.join("start_services.log")).unwrap();
+    assert!(!start.contains("SERVICE_KILLED"), "{start}");
+    // And each process says what it gave up.
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap();
+    for service in ["pipeline-api", "pipeline-worker"] {
+        let said = format!("{service}: at exit, what was still queued was not sent to http://");
+        assert_eq!(stderr.matches(&said).count(), 1, "{stderr}");
+    }
+}
