@@ -127,7 +127,8 @@ fn filter(logger: &Logger) -> EnvFilter {
     }
 }
 
-const EXPORTER_TARGETS: [&str; 5] = ["opentelemetry", "reqwest", "hyper_util::client", "h2", "tower::buffer"];
+/// The SDK and the exporter's HTTP client (reqwest on hyper-util).
+const EXPORTER_TARGETS: [&str; 3] = ["opentelemetry", "reqwest", "hyper_util::client"];
 
 fn providers(
     service: &'static str,

@@ -586,6 +586,9 @@ fn five_hundred_clients_logging_in_at_once_do_not_bring_the_api_down() {
 fn traced(receiver: &Receiver) -> Vec<(&'static str, String)> {
     vec![
         ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint()),
+        // Library events at DEBUG, the exporter's HTTP client's among them.
+        ("RUST_LOG", "debug".to_owned()),
+        ("LOG_LEVEL", "debug".to_owned()),
         ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
         ("OTEL_BLRP_SCHEDULE_DELAY", "100".to_owned()),
     ]
@@ -702,6 +705,27 @@ fn a_build_is_one_trace_from_the_request_to_the_job_in_an_otlp_receiver() {
     assert!(in_trace("pipeline-api", "BUILD_QUEUED"), "{logs:#?}");
     assert!(in_trace("pipeline-worker", "JOB_START"), "{logs:#?}");
     assert!(in_trace("pipeline-worker", "BUILD_FINISHED"), "{logs:#?}");
+
+    // The exporter's HTTP client logs (api.log has its lines), but its
+    // events are not exported, or every export would log and export again.
+    assert!(
+        api.lines().any(|l| l.contains(" | target=hyper_util::client")),
+        "no line of the exporter's client in api.log: {}",
+        api.lines()
+            .filter(|l| l.contains("target="))
+            .take(20)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let exporter: Vec<_> = logs
+        .iter()
+        .filter(|l| {
+            ["opentelemetry", "reqwest", "hyper_util::client"]
+                .iter()
+                .any(|t| l.target.starts_with(t))
+        })
+        .collect();
+    assert!(exporter.is_empty(), "{exporter:#?}");
 
     // The deployment continued its caller's trace, into the worker.
     let deploy_request = one_span(&spans, "the deployment's request", |s| {

@@ -35,6 +35,8 @@ pub(crate) struct Span {
 #[derive(Debug, Clone)]
 pub(crate) struct LogRecord {
     pub(crate) service: String,
+    /// The instrumentation scope: the `tracing` target of the event.
+    pub(crate) target: String,
     /// Empty outside a trace.
     pub(crate) trace_id: String,
     pub(crate) body: String,
@@ -148,13 +150,17 @@ async fn logs(State(received): State<Shared>, body: Bytes) -> Result<impl axum::
     let mut received = received.lock().unwrap();
     for resource_logs in request.resource_logs {
         let service = service_name(resource_logs.resource.as_ref());
-        for record in resource_logs.scope_logs.into_iter().flat_map(|s| s.log_records) {
-            received.logs.push(LogRecord {
-                service: service.clone(),
-                trace_id: hex(&record.trace_id),
-                body: record.body.as_ref().map(text).unwrap_or_default(),
-                attributes: attributes(&record.attributes),
-            });
+        for scope_logs in resource_logs.scope_logs {
+            let target = scope_logs.scope.map(|s| s.name).unwrap_or_default();
+            for record in scope_logs.log_records {
+                received.logs.push(LogRecord {
+                    service: service.clone(),
+                    target: target.clone(),
+                    trace_id: hex(&record.trace_id),
+                    body: record.body.as_ref().map(text).unwrap_or_default(),
+                    attributes: attributes(&record.attributes),
+                });
+            }
         }
     }
     Ok(accepted())
