@@ -316,3 +316,43 @@ fn json_lines_carry_the_trace_id_as_a_key_and_lines_outside_a_trace_none() {
         lines[1]
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_job_with_no_or_a_bad_stored_traceparent_starts_its_own_trace() {
+    let span_exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(span_exporter.clone())
+        .build();
+    let _stack = tracing::subscriber::set_default(
+        tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test"))),
+    );
+    let (worker, captured) = Logger::capture("worker");
+    for (txid, stored) in [
+        ("build-1", None),
+        ("build-2", Some("00-garbage-01")),
+        ("build-3", Some("")),
+    ] {
+        logwire::worker::Job::new(&worker, txid)
+            .trace_parent(stored)
+            .run(async { Ok::<_, String>(()) })
+            .await
+            .unwrap();
+    }
+    let spans = span_exporter.get_finished_spans().unwrap();
+    assert_eq!(spans.len(), 3);
+    let mut traces: Vec<TraceId> = spans.iter().map(|s| s.span_context.trace_id()).collect();
+    for span in &spans {
+        assert_eq!(span.name, "job");
+        assert_eq!(span.parent_span_id, SpanId::INVALID);
+    }
+    traces.dedup();
+    assert_eq!(traces.len(), 3, "three traces of their own");
+    // Each job's lines carry its own trace.
+    let lines = captured.lines();
+    assert_eq!(lines.len(), 6);
+    for (i, pair) in lines.chunks(2).enumerate() {
+        for line in pair {
+            assert!(line.ends_with(&format!(" trace_id={}", traces[i])), "{line}");
+        }
+    }
+}
