@@ -139,16 +139,17 @@ impl Default for StructArgs {
 
 impl StructArgs {
     pub(crate) fn parse(args: TokenStream, errors: &mut Errors) -> StructArgs {
-        let mut out = StructArgs::default();
+        let mut new = None;
         if args.is_empty() {
-            return out;
+            return StructArgs::default();
         }
         let parser = syn::meta::parser(|meta| {
+            // #[service(new = false)]
             if meta.path.is_ident("new") {
                 match meta.value()?.parse::<syn::Expr>()? {
                     syn::Expr::Lit(syn::ExprLit {
                         lit: syn::Lit::Bool(b), ..
-                    }) => out.new = b.value,
+                    }) => set_once(&mut new, b.value, &meta, errors),
                     other => errors.at(&other, "`new` takes `false` (write your own `new`) or `true`"),
                 }
             } else if meta.path.is_ident("level") {
@@ -174,7 +175,9 @@ impl StructArgs {
         if let Err(e) = syn::parse::Parser::parse2(parser, args) {
             errors.push(e);
         }
-        out
+        StructArgs {
+            new: new.unwrap_or(true),
+        }
     }
 }
 

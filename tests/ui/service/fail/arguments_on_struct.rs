@@ -10,4 +10,9 @@ struct DeployService {
     logger: Logger,
 }
 
+#[logwire::service(new = false, new = true)]
+struct AuthService {
+    logger: Logger,
+}
+
 fn main() {}
