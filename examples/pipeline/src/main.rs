@@ -102,8 +102,19 @@ where
     outcome
 }
 
+/// Writes one line to stderr in one `write`: the API and the worker share
+/// a terminal (or a file), and `eprintln!` writes in pieces that the other
+/// process's line can land between.
+pub fn say(line: &str) {
+    use std::io::Write as _;
+    let mut text = String::with_capacity(line.len() + 1);
+    text.push_str(line);
+    text.push('\n');
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
 fn fail(error: &dyn fmt::Display) -> ExitCode {
-    eprintln!("pipeline: {error}");
+    say(&format!("pipeline: {error}"));
     ExitCode::FAILURE
 }
 

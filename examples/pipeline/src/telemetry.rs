@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use logwire::Logger;
+
+use crate::say;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::InstrumentationScope;
 use opentelemetry_otlp::{Protocol, WithExportConfig};
@@ -62,13 +64,13 @@ impl Telemetry {
             .map(|e| e.to_string())
             .collect();
         if !failures.is_empty() {
-            eprintln!(
+            say(&format!(
                 "{}: at exit, what was still queued was not sent to {} (waited at most {} s): {}",
                 warn.service,
                 warn.endpoint,
                 FLUSH_AT_EXIT.as_secs(),
                 failures.join("; ")
-            );
+            ));
         }
     }
 }
@@ -84,7 +86,10 @@ pub fn init(logger: &Logger, service: &'static str) -> Telemetry {
     let (traces, logs) = match providers(service, &warn) {
         Ok(providers) => providers,
         Err(e) => {
-            eprintln!("{service}: not exporting to {ENDPOINT}={}: {e}", warn.endpoint);
+            say(&format!(
+                "{service}: not exporting to {ENDPOINT}={}: {e}",
+                warn.endpoint
+            ));
             logwire::init(logger);
             return Telemetry { export: None };
         }
@@ -192,7 +197,7 @@ impl Warner {
 
     fn failed(&self, what: &str, error: &OTelSdkError) {
         if let Some(warning) = self.note(what, error, Instant::now()) {
-            eprintln!("{warning}");
+            say(&warning);
         }
     }
 
