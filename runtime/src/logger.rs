@@ -381,7 +381,7 @@ fn env_level() -> LevelFilter {
     *LEVEL.get_or_init(|| match std::env::var_os("LOG_LEVEL") {
         None => LevelFilter::INFO,
         Some(value) => parse_level(&value.to_string_lossy()).unwrap_or_else(|| {
-            eprintln!(
+            crate::sink::warn_stderr!(
                 "logwire: LOG_LEVEL={value:?} is not one of trace, debug, info, warn, error, off; logging at INFO"
             );
             LevelFilter::INFO

@@ -157,7 +157,7 @@ fn install() -> io::Result<()> {
                 }
                 for sink in open_sinks() {
                     if let Err(e) = sink.reopen() {
-                        eprintln!("logwire: cannot reopen {} on SIGHUP: {e}", sink.path().display());
+                        crate::sink::warn_stderr!("logwire: cannot reopen {} on SIGHUP: {e}", sink.path().display());
                     }
                 }
             }

@@ -61,7 +61,7 @@ impl IntoResponse for MissingApiLayer {
     fn into_response(self) -> Response {
         static WARNED: AtomicBool = AtomicBool::new(false);
         if !WARNED.swap(true, Ordering::Relaxed) {
-            eprintln!("{}", Self::MESSAGE);
+            crate::sink::warn_stderr!("{}", Self::MESSAGE);
         }
         (StatusCode::INTERNAL_SERVER_ERROR, Self::MESSAGE).into_response()
     }

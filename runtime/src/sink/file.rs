@@ -222,7 +222,7 @@ impl FileSink {
             if let Err(e) = self.write_batch(io, &mut rest) {
                 if !io.write_error_reported {
                     io.write_error_reported = true;
-                    eprintln!(
+                    crate::sink::warn_stderr!(
                         "logwire: cannot write log file {}: {e}; writing its lines to stderr instead",
                         self.path.display()
                     );
@@ -448,7 +448,7 @@ fn open_log(path: &Path) -> io::Result<File> {
 }
 
 fn fall_back(path: &Path, e: &io::Error) -> Output {
-    eprintln!(
+    crate::sink::warn_stderr!(
         "logwire: cannot open log file {}: {e}; logging to stderr instead",
         path.display()
     );

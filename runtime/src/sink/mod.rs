@@ -59,6 +59,17 @@ impl Sink {
 }
 
 /// Writes a line to stdout; the console never fails the caller.
+/// Writes a warning to stderr as one line in one `write`, so that another
+/// process sharing the terminal or file cannot land inside it.
+macro_rules! warn_stderr {
+    ($($arg:tt)*) => {{
+        let mut line = ::std::format!($($arg)*);
+        line.push('\n');
+        let _ = ::std::io::Write::write_all(&mut ::std::io::stderr(), line.as_bytes());
+    }};
+}
+pub(crate) use warn_stderr;
+
 pub(crate) fn write_stdout(line: &[u8]) {
     let _ = io::stdout().lock().write_all(line);
 }
