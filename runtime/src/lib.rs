@@ -352,7 +352,7 @@ pub mod __private {
     pub use core::stringify;
 
     #[cfg(feature = "axum")]
-    pub use crate::axum::LoggerFromParts;
+    pub use crate::axum::glue::LoggerFromParts;
     #[cfg(feature = "axum")]
     pub use ::axum;
 

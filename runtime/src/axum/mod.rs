@@ -31,21 +31,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Logger {
     }
 }
 
-/// How the glue of `#[service]` takes the logger out of a request: a plain
-/// function, so that the extractor's future never awaits on the logger
-/// field's type (when that type is misspelled, rustc then reports the
-/// misspelling alone).
-#[doc(hidden)]
-pub trait LoggerFromParts<S>: Sized {
-    fn logger_from_parts(parts: &Parts) -> Result<Self, MissingApiLayer>;
-}
-
-impl<S> LoggerFromParts<S> for Logger {
-    fn logger_from_parts(parts: &Parts) -> Result<Logger, MissingApiLayer> {
-        parts.extensions.get::<Logger>().cloned().ok_or(MissingApiLayer)
-    }
-}
-
 /// The rejection when a handler asks for a [`Logger`] (or a service) on a
 /// router without logwire's API layer: a 500 that says what to add.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,5 +49,28 @@ impl IntoResponse for MissingApiLayer {
             crate::sink::warn_stderr!("{}", Self::MESSAGE);
         }
         (StatusCode::INTERNAL_SERVER_ERROR, Self::MESSAGE).into_response()
+    }
+}
+
+/// The glue that `#[service]` emits calls this, through `__private` only.
+pub(crate) mod glue {
+    use axum::http::request::Parts;
+
+    use super::MissingApiLayer;
+    use crate::Logger;
+
+    /// How the glue of `#[service]` takes the logger out of a request: a plain
+    /// function, so that the extractor's future never awaits on the logger
+    /// field's type (when that type is misspelled, rustc then reports the
+    /// misspelling alone).
+    pub trait LoggerFromParts<S>: Sized {
+        /// The request's logger, put there by the API layer.
+        fn logger_from_parts(parts: &Parts) -> Result<Self, MissingApiLayer>;
+    }
+
+    impl<S> LoggerFromParts<S> for Logger {
+        fn logger_from_parts(parts: &Parts) -> Result<Logger, MissingApiLayer> {
+            parts.extensions.get::<Logger>().cloned().ok_or(MissingApiLayer)
+        }
     }
 }
