@@ -208,7 +208,10 @@ impl Logger {
     pub(crate) fn emit(&self, site: &Site, level: Level, message: &str, fields: &[(&'static str, &dyn FieldValue)]) {
         let writer = &self.inner.writer;
         writer.write(&Event { level, message, fields });
-        context::with_txid(|txid| site.line(&writer.name, txid, level, message, fields));
+        // Checked here too, so that a line no subscriber wants skips the txid lookup.
+        if crate::mirror::may_want(level) {
+            context::with_txid(|txid| site.line(&writer.name, txid, level, message, fields));
+        }
     }
 }
 
