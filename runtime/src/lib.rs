@@ -116,8 +116,9 @@
 //! show a line other than the one in the file, and every line parses back
 //! to the same message and fields. A message or value longer than 8 KiB
 //! ([`LoggerBuilder::max_value_bytes`]) is cut on a character boundary and
-//! ends `…[+N bytes]`. [`Format::Json`] writes one JSON object per line
-//! instead.
+//! ends `…[+N bytes]`. With the `otel` feature, a line written inside an
+//! OpenTelemetry trace ends with one more field, `trace_id=<32 hex digits>`.
+//! [`Format::Json`] writes one JSON object per line instead.
 //!
 //! # Durability
 //!
