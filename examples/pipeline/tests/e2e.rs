@@ -659,6 +659,25 @@ fn a_build_is_one_trace_from_the_request_to_the_job_in_an_otlp_receiver() {
         .expect("REQUEST_START of the build's request");
     let trace_id = start.field("trace_id").expect("trace_id on REQUEST_START").to_owned();
     assert_eq!(trace_id.len(), 32);
+    let worker = std::fs::read_to_string(app.logs.join("worker.log")).unwrap();
+    for line in api.lines().chain(worker.lines()) {
+        assert!(line_regex().is_match(line), "{line}");
+        let parsed = parse_line(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        // Written inside a trace: the trace id is the last field.
+        if let Some(id) = parsed.field("trace_id") {
+            assert!(line.ends_with(&format!(" trace_id={id}")), "{line}");
+        }
+    }
+    let job_start = worker
+        .lines()
+        .map(|l| parse_line(l).unwrap())
+        .find(|p| p.txid.as_deref() == Some(format!("build-{id}").as_str()) && p.message == "JOB_START")
+        .expect("the build's JOB_START");
+    assert_eq!(
+        job_start.field("trace_id"),
+        Some(trace_id.as_str()),
+        "the worker's lines lead to the same trace"
+    );
 
     // request → BuildService::queue → job → the worker's service calls.
     let spans = receiver.spans();
