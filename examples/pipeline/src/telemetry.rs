@@ -15,12 +15,14 @@ use std::time::{Duration, Instant};
 use logwire::Logger;
 
 use crate::say;
-use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::trace::{Link, SpanKind, TraceId, TraceState, TracerProvider as _};
 use opentelemetry::InstrumentationScope;
 use opentelemetry_otlp::{Protocol, WithExportConfig};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::logs::{LogBatch, LogExporter, SdkLoggerProvider};
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::{
+    Sampler, SamplingDecision, SamplingResult, SdkTracerProvider, ShouldSample, SpanData, SpanExporter,
+};
 use opentelemetry_sdk::Resource;
 use tracing_subscriber::filter::{filter_fn, EnvFilter};
 use tracing_subscriber::prelude::*;
@@ -150,7 +152,12 @@ fn providers(
         .with_protocol(Protocol::HttpBinary)
         .build()?;
     let resource = Resource::builder().with_service_name(service).build();
-    let traces = SdkTracerProvider::builder()
+    let mut traces = SdkTracerProvider::builder();
+    // OTEL_TRACES_SAMPLER, when set, is the SDK's to read.
+    if std::env::var_os("OTEL_TRACES_SAMPLER").is_none() {
+        traces = traces.with_sampler(Sampler::ParentBased(Box::new(RequestsAndJobs)));
+    }
+    let traces = traces
         .with_resource(resource.clone())
         .with_batch_exporter(Warned {
             inner: spans,
@@ -167,6 +174,36 @@ fn providers(
         })
         .build();
     Ok((traces, logs))
+}
+
+/// Starts traces at requests and jobs only; a span inside one follows its
+/// parent (`ParentBased`). Anything else on its own, such as the worker's
+/// claim of the next job four times a second while idle, would fill a
+/// backend with one-span traces.
+#[derive(Debug, Clone)]
+struct RequestsAndJobs;
+
+impl ShouldSample for RequestsAndJobs {
+    fn should_sample(
+        &self,
+        _parent: Option<&opentelemetry::Context>,
+        _trace_id: TraceId,
+        name: &str,
+        _kind: &SpanKind,
+        _attributes: &[opentelemetry::KeyValue],
+        _links: &[Link],
+    ) -> SamplingResult {
+        let decision = if name == "request" || name == "job" {
+            SamplingDecision::RecordAndSample
+        } else {
+            SamplingDecision::Drop
+        };
+        SamplingResult {
+            decision,
+            attributes: Vec::new(),
+            trace_state: TraceState::default(),
+        }
+    }
 }
 
 /// Says on stderr that export failed, at most once a minute, with how many

@@ -708,6 +708,15 @@ fn a_build_is_one_trace_from_the_request_to_the_job_in_an_otlp_receiver() {
     assert_eq!(finish.service, "pipeline-worker");
     assert_eq!(finish.parent_span_id, job.span_id);
 
+    // Traces start at requests and jobs only: the worker's idle polls (a
+    // claim every 250 ms) would otherwise fill a backend with traces.
+    let other_roots: Vec<_> = spans
+        .iter()
+        .filter(|s| s.parent_span_id.is_empty() && s.name != "request" && s.name != "job")
+        .map(|s| (&s.service, &s.name))
+        .collect();
+    assert!(other_roots.is_empty(), "{other_roots:?}");
+
     // Log records from both processes, in the trace.
     let logs = receiver.logs();
     let in_trace = |service: &str, body: &str| {
