@@ -9,7 +9,7 @@ use crate::context;
 use crate::field::Value;
 use crate::format::{self, Event, Format, LineContext};
 use crate::logger::Clock;
-use crate::sink::{Record, Sink};
+use crate::sink::{self, Record, Sink};
 use crate::span;
 
 #[cfg(feature = "otel")]
@@ -64,9 +64,7 @@ impl LineWriter {
                     trace_id,
                 };
                 format::write_line(line, self.format, &cx, ev);
-                for s in &self.sinks {
-                    s.write(line, || self.record(&cx, ev));
-                }
+                sink::fan_out(&self.sinks, line, || self.record(&cx, ev));
             })
         });
     }

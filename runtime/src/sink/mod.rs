@@ -31,6 +31,15 @@ impl std::fmt::Debug for Sink {
     }
 }
 
+/// Hands a formatted line to every sink of a logger; `record` builds what
+/// a capturing sink keeps.
+#[inline]
+pub(crate) fn fan_out(sinks: &[Sink], line: &str, record: impl Fn() -> Record) {
+    for sink in sinks {
+        sink.write(line, &record);
+    }
+}
+
 impl Sink {
     /// Hands a formatted line to the sink; `record` builds what a capturing
     /// logger keeps (only a capturing sink calls it).
