@@ -174,8 +174,14 @@ async fn a_request_its_service_calls_and_its_job_are_one_trace() {
     assert_eq!(request.parent_span_id, SpanId::INVALID, "the request starts the trace");
     assert_eq!(
         attributes(request),
-        map(&[("method", "POST"), ("path", "/api/builds"), ("txid", &txid)])
+        map(&[
+            ("method", "POST"),
+            ("path", "/api/builds"),
+            ("txid", &txid),
+            ("status_code", "200")
+        ])
     );
+    assert_eq!(request.status, opentelemetry::trace::Status::Unset);
     let queued = exported.span("BuildService::queue");
     assert_eq!(queued.span_context.trace_id(), trace_id);
     assert_eq!(queued.parent_span_id, request.span_context.span_id());
@@ -355,4 +361,44 @@ async fn a_job_with_no_or_a_bad_stored_traceparent_starts_its_own_trace() {
             assert!(line.ends_with(&format!(" trace_id={}", traces[i])), "{line}");
         }
     }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_request_answered_with_a_5xx_is_an_error_span_with_its_status_code() {
+    let span_exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(span_exporter.clone())
+        .build();
+    let _stack = tracing::subscriber::set_default(
+        tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test"))),
+    );
+    let (api, _captured) = Logger::capture("api");
+    let app = Router::new()
+        .route("/fails", post(|| async { axum::http::StatusCode::BAD_GATEWAY }))
+        .route("/panics", post(|| async { panic!("boom") as &str }))
+        .route("/missing", post(|| async { axum::http::StatusCode::NOT_FOUND }))
+        .layer(ApiLayer::new(api));
+    for path in ["/fails", "/panics", "/missing"] {
+        app.clone()
+            .oneshot(Request::post(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+    }
+    let spans = span_exporter.get_finished_spans().unwrap();
+    let seen: Vec<(String, String, bool)> = spans
+        .iter()
+        .map(|s| {
+            let a = attributes(s);
+            let error = matches!(s.status, opentelemetry::trace::Status::Error { .. });
+            (a["path"].clone(), a["status_code"].clone(), error)
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("/fails".to_owned(), "502".to_owned(), true),
+            ("/panics".to_owned(), "500".to_owned(), true),
+            ("/missing".to_owned(), "404".to_owned(), false),
+        ]
+    );
 }

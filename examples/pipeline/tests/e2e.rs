@@ -689,6 +689,7 @@ fn a_build_is_one_trace_from_the_request_to_the_job_in_an_otlp_receiver() {
     assert_eq!(request.parent_span_id, "", "the request starts the trace");
     assert_eq!(request.attributes["method"], "POST");
     assert_eq!(request.attributes["path"], "/api/builds");
+    assert_eq!(request.attributes["status_code"], "201");
     let queue = one_span(&spans, "BuildService::queue", |s| {
         s.name == "BuildService::queue" && s.trace_id == trace_id
     });

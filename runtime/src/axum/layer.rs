@@ -35,7 +35,11 @@ static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 ///   [`ErrorDetail`] (or saying there was none);
 /// - a panic in a handler becomes a 500 with a JSON body
 ///   `{"error":"internal server error","request_id":"…"}` and one ERROR
-///   line with the panic message and location; the server keeps serving.
+///   line with the panic message and location; the server keeps serving;
+/// - when a subscriber wants it, a span `request` with `method`, `path`,
+///   `txid` and, once answered, `status_code` (with the `otel` feature, a
+///   5xx also sets `otel.status_code = "ERROR"`, which tracing-opentelemetry
+///   turns into the span's error status).
 ///
 /// ```
 /// use axum::{routing::get, Router};
@@ -117,7 +121,27 @@ impl ApiLayer {
     /// The request's span; a child of the caller's span when its trace
     /// context is accepted.
     fn request_span(&self, method: &str, headers: &axum::http::HeaderMap, path: &str, txid: &str) -> tracing::Span {
-        let span = tracing::info_span!(target: "logwire", "request", method = method, path = path, txid = txid);
+        // `status_code` is recorded when the response is known; with
+        // OpenTelemetry, a 5xx also marks the span's status as an error.
+        #[cfg(not(feature = "otel"))]
+        let span = tracing::info_span!(
+            target: "logwire",
+            "request",
+            method = method,
+            path = path,
+            txid = txid,
+            status_code = tracing::field::Empty,
+        );
+        #[cfg(feature = "otel")]
+        let span = tracing::info_span!(
+            target: "logwire",
+            "request",
+            method = method,
+            path = path,
+            txid = txid,
+            status_code = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+        );
         #[cfg(feature = "otel")]
         if self.accept_trace_context && !span.is_disabled() {
             if let Some(parent) = crate::otel::context_from_headers(headers) {
@@ -171,6 +195,9 @@ where
         let txid = self.layer.txid_for(req.headers());
         let logger = self.layer.logger.clone();
         req.extensions_mut().insert(logger.clone());
+        let span = self
+            .layer
+            .request_span(req.method().as_str(), req.headers(), req.uri().path(), &txid);
         let log = RequestLog {
             logger: logger.clone(),
             method: req.method().clone(),
@@ -178,10 +205,8 @@ where
             uri: req.uri().clone(),
             txid: txid.clone(),
             start: Instant::now(),
+            span: span.clone(),
         };
-        let span = self
-            .layer
-            .request_span(log.method.as_str(), req.headers(), log.uri.path(), &txid);
         let fut = async move {
             log.started();
             let mut response = match CatchPanic::new(inner.call(req)).await {
@@ -221,6 +246,7 @@ struct RequestLog {
     uri: axum::http::Uri,
     txid: Arc<str>,
     start: Instant,
+    span: tracing::Span,
 }
 
 impl RequestLog {
@@ -267,17 +293,24 @@ impl RequestLog {
         panic_response(&self.txid)
     }
 
-    /// Sets `x-request-id` and writes REQUEST_END.
+    /// Sets `x-request-id`, records the status on the span and writes
+    /// REQUEST_END.
     fn ended(&self, response: &mut Response<Body>) {
         if let Ok(value) = HeaderValue::from_str(&self.txid) {
             response.headers_mut().insert(X_REQUEST_ID.clone(), value);
+        }
+        let status = response.status();
+        self.span.record("status_code", status.as_u16());
+        #[cfg(feature = "otel")]
+        if status.is_server_error() {
+            self.span.record("otel.status_code", "ERROR");
         }
         crate::info!(
             self.logger,
             "REQUEST_END",
             method = self.method.as_str(),
             path = self.uri.path(),
-            status_code = response.status().as_u16(),
+            status_code = status.as_u16(),
             duration_ms = crate::elapsed_ms(self.start),
         );
     }
