@@ -101,6 +101,19 @@ fn any_text(v: &AnyValue) -> String {
     }
 }
 
+/// A stack of tracing-opentelemetry alone, set for this thread, exporting
+/// finished spans to the returned in-memory exporter.
+fn spans_only() -> (InMemorySpanExporter, tracing::subscriber::DefaultGuard) {
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    let guard = tracing::subscriber::set_default(
+        tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test"))),
+    );
+    (exporter, guard)
+}
+
 fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
 }
@@ -248,13 +261,7 @@ async fn a_request_its_service_calls_and_its_job_are_one_trace() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_traceparent_is_continued_only_when_accepted_and_valid() {
-    let span_exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(span_exporter.clone())
-        .build();
-    let _stack = tracing::subscriber::set_default(
-        tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test"))),
-    );
+    let (span_exporter, _stack) = spans_only();
     let (api, captured) = Logger::capture("api");
     let caller = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
     for (accept, header) in [
@@ -325,13 +332,7 @@ fn json_lines_carry_the_trace_id_as_a_key_and_lines_outside_a_trace_none() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_job_with_no_or_a_bad_stored_traceparent_starts_its_own_trace() {
-    let span_exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(span_exporter.clone())
-        .build();
-    let _stack = tracing::subscriber::set_default(
-        tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test"))),
-    );
+    let (span_exporter, _stack) = spans_only();
     let (worker, captured) = Logger::capture("worker");
     for (txid, stored) in [
         ("build-1", None),
@@ -365,13 +366,7 @@ async fn a_job_with_no_or_a_bad_stored_traceparent_starts_its_own_trace() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_request_answered_with_a_5xx_is_an_error_span_with_its_status_code() {
-    let span_exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(span_exporter.clone())
-        .build();
-    let _stack = tracing::subscriber::set_default(
-        tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test"))),
-    );
+    let (span_exporter, _stack) = spans_only();
     let (api, _captured) = Logger::capture("api");
     let app = Router::new()
         .route("/fails", post(|| async { axum::http::StatusCode::BAD_GATEWAY }))

@@ -122,17 +122,8 @@ impl ApiLayer {
     /// context is accepted.
     fn request_span(&self, method: &str, headers: &axum::http::HeaderMap, path: &str, txid: &str) -> tracing::Span {
         // `status_code` is recorded when the response is known; with
-        // OpenTelemetry, a 5xx also marks the span's status as an error.
-        #[cfg(not(feature = "otel"))]
-        let span = tracing::info_span!(
-            target: "logwire",
-            "request",
-            method = method,
-            path = path,
-            txid = txid,
-            status_code = tracing::field::Empty,
-        );
-        #[cfg(feature = "otel")]
+        // OpenTelemetry, a 5xx also marks the span's status as an error (an
+        // empty field that is never recorded shows nowhere).
         let span = tracing::info_span!(
             target: "logwire",
             "request",
