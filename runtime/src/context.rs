@@ -141,6 +141,18 @@ pub(crate) fn propagate<F: Future>(fut: F) -> Scoped<F> {
     }
 }
 
+/// `f` with the current txid and logger (or their absence), to call on
+/// another thread.
+pub(crate) fn propagate_fn<R>(f: impl FnOnce() -> R) -> impl FnOnce() -> R {
+    let mut txid = Slot::Set(current(&TXID));
+    let mut logger = Slot::Set(current(&LOGGER));
+    move || {
+        let _txid = Enter::new(&TXID, &mut txid);
+        let _logger = Enter::new(&LOGGER, &mut logger);
+        f()
+    }
+}
+
 /// Runs `f` with `txid` in force.
 pub(crate) fn txid_sync<R>(txid: Arc<str>, f: impl FnOnce() -> R) -> R {
     let mut slot = Slot::Set(Some(txid));

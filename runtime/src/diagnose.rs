@@ -122,7 +122,8 @@ enum Loggers {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Diagnosis {
-    /// `LOG_ROOT` as set, or `None` when unset or empty.
+    /// `LOG_ROOT` as set (lossily, `U+FFFD` for bytes that are not UTF-8),
+    /// or `None` when unset or empty.
     pub log_root_env: Option<String>,
     /// The directory loggers write to.
     pub directory: PathBuf,
@@ -151,8 +152,15 @@ pub struct Diagnosis {
 /// Diagnoses [`log_root`](crate::log_root) and the file loggers of this
 /// process.
 pub fn diagnose() -> Diagnosis {
-    let env = std::env::var("LOG_ROOT").ok().filter(|v| !v.is_empty());
-    Diagnosis::build(env, crate::log_root(), Loggers::All)
+    Diagnosis::build(log_root_env(), crate::log_root(), Loggers::All)
+}
+
+/// `LOG_ROOT` when set and non-empty: a path that is not UTF-8 is still a
+/// path loggers use, so it is shown lossily, never as unset.
+fn log_root_env() -> Option<String> {
+    std::env::var_os("LOG_ROOT")
+        .filter(|v| !v.is_empty())
+        .map(|v| v.to_string_lossy().into_owned())
 }
 
 impl Diagnosis {
@@ -160,8 +168,7 @@ impl Diagnosis {
     /// loggers of this process that write in it (`LOG_ROOT` is still
     /// reported as set).
     pub fn for_directory(dir: impl Into<PathBuf>) -> Diagnosis {
-        let env = std::env::var("LOG_ROOT").ok().filter(|v| !v.is_empty());
-        Diagnosis::build(env, dir.into(), Loggers::InDirectory)
+        Diagnosis::build(log_root_env(), dir.into(), Loggers::InDirectory)
     }
 
     /// Whether any problem was found.

@@ -67,3 +67,28 @@ pub fn scope<F: Future>(id: impl Into<String>, fut: F) -> Scoped<F> {
 pub fn propagate<F: Future>(fut: F) -> Scoped<F> {
     context::propagate(fut)
 }
+
+/// Carries the current transaction id *and* the current logger (or their
+/// absence) into a closure that runs on another thread: `spawn_blocking`,
+/// `std::thread::spawn`, `std::thread::scope`, a rayon pool. The closure
+/// may borrow (scoped threads); it is called once, and the thread's own
+/// id and logger are back when it returns or unwinds.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let (log, captured) = logwire::Logger::capture("api");
+/// logwire::txid::scope("req-9", async {
+///     let log = log.clone();
+///     tokio::task::spawn_blocking(logwire::txid::propagate_fn(move || {
+///         logwire::info!(log, "HASHED");
+///     }))
+///     .await
+///     .unwrap();
+/// })
+/// .await;
+/// assert_eq!(captured.records()[0].txid.as_deref(), Some("req-9"));
+/// # }
+/// ```
+pub fn propagate_fn<R>(f: impl FnOnce() -> R) -> impl FnOnce() -> R {
+    context::propagate_fn(f)
+}

@@ -42,7 +42,7 @@ pub fn line_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r#"^(\[[^\]\\\x00-\x1f\x7f]*(?:\\.[^\]\\\x00-\x1f\x7f]*)*\] )?\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} - [^\x00-\x1f\x7f]+ - (TRACE|DEBUG|INFO|WARN|ERROR) - [^|\x00-\x1f\x7f\x80-\x9f]*(\\\|[^|\x00-\x1f\x7f\x80-\x9f]*)*( \| [^\x00-\x1f\x7f\x80-\x9f]+)?$"#,
+            r#"^(\[[A-Za-z0-9._:@/+=%-]*\] )?\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} - [^\x00-\x1f\x7f]+ - (TRACE|DEBUG|INFO|WARN|ERROR) - [^|\x00-\x1f\x7f\x80-\x9f]*(\\\|[^|\x00-\x1f\x7f\x80-\x9f]*)*( \| [^\x00-\x1f\x7f\x80-\x9f]+)?$"#,
         )
         .expect("valid regex")
     })
@@ -57,8 +57,8 @@ pub fn parse_line(line: &str) -> Result<ParsedLine, String> {
     let mut rest = line;
     let mut txid = None;
     if let Some(after) = rest.strip_prefix('[') {
-        let (raw, after) = split_unescaped(after, "] ").ok_or("unterminated [txid]")?;
-        txid = Some(unescape(raw)?);
+        let (raw, after) = after.split_once("] ").ok_or("unterminated [txid]")?;
+        txid = Some(percent_decode(raw)?);
         rest = after;
     }
     if rest.len() < 23 || !rest.is_char_boundary(23) {
@@ -117,6 +117,25 @@ fn split_unescaped<'a>(s: &'a str, sep: &str) -> Option<(&'a str, &'a str)> {
         i += 1;
     }
     None
+}
+
+/// The transaction id of a header: `%XX` decoded, every other byte one of
+/// `A-Z a-z 0-9 . _ : @ / + = -`.
+pub fn percent_decode(s: &str) -> Result<String, String> {
+    let mut bytes = Vec::with_capacity(s.len());
+    let mut rest = s.bytes();
+    while let Some(b) = rest.next() {
+        match b {
+            b'%' => {
+                let hex = [rest.next().unwrap_or(0), rest.next().unwrap_or(0)];
+                let hex = std::str::from_utf8(&hex).map_err(|e| e.to_string())?;
+                bytes.push(u8::from_str_radix(hex, 16).map_err(|e| format!("bad %{hex} in {s:?}: {e}"))?);
+            }
+            b if b.is_ascii_alphanumeric() || b".:_@/+=-".contains(&b) => bytes.push(b),
+            b => return Err(format!("raw byte {b:#x} in the txid {s:?}")),
+        }
+    }
+    String::from_utf8(bytes).map_err(|e| e.to_string())
 }
 
 fn unescape(s: &str) -> Result<String, String> {

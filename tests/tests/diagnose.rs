@@ -203,3 +203,23 @@ fn owners_are_named_as_the_system_names_them() {
     assert_eq!(owner.user, id("-un"));
     assert_eq!(owner.group, id("-gn"));
 }
+
+/// A LOG_ROOT that is not UTF-8 is still where loggers write: the report
+/// shows it (lossily), never "not set".
+#[test]
+fn a_log_root_that_is_not_utf8_is_shown_not_reported_unset() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join(std::ffi::OsStr::from_bytes(b"logs-\xff"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_logwire-child"))
+        .args(["diagnose", "env", "0"])
+        .env("LOG_ROOT", &root)
+        .output()
+        .unwrap();
+    let report = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{report}");
+    let line = report.lines().find(|l| l.starts_with("LOG_ROOT:")).unwrap();
+    assert_eq!(line, format!("LOG_ROOT: {}", root.to_string_lossy()));
+    assert!(line.ends_with("logs-\u{fffd}"), "{line}");
+    assert!(!report.contains("not set"), "{report}");
+}

@@ -236,6 +236,7 @@ fn every_captured_line_matches_the_format_regex() {
     let (log, cap) = fixed("api", Format::Readable);
     logwire::txid::scope_sync("a]b\\c", || logwire::info!(log, "x|y", "odd key" = "v"));
     for line in cap.lines() {
+        assert!(line.starts_with("[a%5Db%5Cc] "), "{line}");
         assert!(line_regex().is_match(&line), "{line}");
         let p = parse_line(&line).unwrap();
         assert_eq!(p.txid.as_deref(), Some("a]b\\c"));

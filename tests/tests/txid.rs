@@ -76,3 +76,63 @@ async fn propagate_carries_the_id_into_spawned_tasks() {
     .await;
     assert_eq!(id, (None, Some("job-7".to_owned())));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn propagate_fn_carries_the_id_into_spawn_blocking_and_threads() {
+    let (log, cap) = Logger::capture("api");
+    let seen = logwire::txid::scope("req-3", async {
+        let log2 = log.clone();
+        let blocking = tokio::task::spawn_blocking(logwire::txid::propagate_fn(move || {
+            logwire::info!(log2, "HASHED");
+            logwire::txid::current()
+        }));
+        let without = tokio::task::spawn_blocking(logwire::txid::current);
+        let thread = std::thread::spawn(logwire::txid::propagate_fn(logwire::txid::current));
+        // A borrowing closure on a scoped thread.
+        let local = String::from("borrowed");
+        let scoped = std::thread::scope(|s| {
+            s.spawn(logwire::txid::propagate_fn(|| (local.len(), logwire::txid::current())))
+                .join()
+                .unwrap()
+        });
+        (
+            blocking.await.unwrap(),
+            without.await.unwrap(),
+            thread.join().unwrap(),
+            scoped,
+        )
+    })
+    .await;
+    let req = Some("req-3".to_owned());
+    assert_eq!(seen, (req.clone(), None, req.clone(), (8, req)));
+    assert_eq!(cap.records()[0].txid.as_deref(), Some("req-3"));
+}
+
+/// The current logger goes along too: a library event on the other thread
+/// reaches the request's logger, not the layer's fallback.
+#[test]
+fn propagate_fn_carries_the_current_logger() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let (fallback, fallback_cap) = Logger::capture("fallback");
+    let (request, request_cap) = Logger::capture("request");
+    let subscriber = tracing_subscriber::registry().with(logwire::layer(&fallback));
+    let dispatch = tracing::Dispatch::new(subscriber);
+    let f = request.in_scope(|| {
+        let dispatch = dispatch.clone();
+        logwire::txid::scope_sync("req-4", || {
+            logwire::txid::propagate_fn(move || {
+                tracing::dispatcher::with_default(&dispatch, || tracing::info!(rows = 3, "query done"))
+            })
+        })
+    });
+    std::thread::spawn(f).join().unwrap();
+    std::thread::spawn(move || tracing::dispatcher::with_default(&dispatch, || tracing::info!("unscoped")))
+        .join()
+        .unwrap();
+    let records = request_cap.records();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].message, "query done");
+    assert_eq!(records[0].txid.as_deref(), Some("req-4"));
+    let fallback: Vec<String> = fallback_cap.records().into_iter().map(|r| r.message).collect();
+    assert_eq!(fallback, ["unscoped"]);
+}

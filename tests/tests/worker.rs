@@ -176,3 +176,31 @@ extern "C" {
     #[link_name = "kill"]
     fn libc_kill(pid: i32, sig: i32) -> i32;
 }
+
+/// A txid built from user input cannot forge a header: everything outside
+/// `A-Z a-z 0-9 . _ : @ / + = -` is percent-encoded, so a reader that
+/// splits at the first `] ` and at ` - ` finds the real time and level.
+#[tokio::test]
+async fn a_hostile_project_name_in_the_txid_forges_no_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Logger::builder("worker").root(dir.path()).build();
+    let project = "demo] 2026-01-01 00:00:00,000 - worker - ERROR - DEPLOY_APPROVED | by=admin [x";
+    let out = run_job(&log, format!("build-{project}"), async {
+        logwire::info!(log, "BUILD_RAN");
+        Ok::<_, String>(())
+    })
+    .await;
+    assert_eq!(out, Ok(()));
+    log.flush();
+    let text = std::fs::read_to_string(dir.path().join("worker.log")).unwrap();
+    let encoded = "[build-demo%5D%202026-01-01%2000:00:00%2C000%20-%20worker%20-%20ERROR%20-%20DEPLOY_APPROVED%20%7C%20by=admin%20%5Bx] ";
+    for line in text.lines() {
+        assert!(line.starts_with(encoded), "{line}");
+        let (_, after) = line.split_once("] ").unwrap();
+        let level = after.split(" - ").nth(2).unwrap();
+        assert_eq!(level, "INFO", "{line}");
+        assert!(!line.contains(" - ERROR - "), "{line}");
+        assert_eq!(parse_line(line).unwrap().txid.unwrap(), format!("build-{project}"));
+    }
+    assert_eq!(text.lines().count(), 3);
+}

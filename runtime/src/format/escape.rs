@@ -9,7 +9,11 @@
 //!   spaces, U+FEFF, U+00AD, …) is written `\u{hex}`;
 //! - the message is never quoted: it escapes `\`, `|` and the same
 //!   characters, so the ` | ` that opens the fields is never ambiguous;
-//! - a transaction id escapes `\`, `]` and the same characters.
+//! - a transaction id keeps `A-Z a-z 0-9 . _ : @ / + = -` as they are and
+//!   percent-encodes every other byte (RFC 3986's `%5D`), so the header is
+//!   `[` + id + `] ` + time whatever the id holds: a reader that splits at
+//!   the first `] ` or at ` - ` always finds the real time, logger and level;
+//! - a logger name escapes `\`, `]` and the same characters as a message.
 //!
 //! So no input can end a line early, forge a second line, send a terminal
 //! escape sequence, or make a viewer show a line other than the one in the
@@ -162,10 +166,36 @@ pub(crate) fn push_text(out: &mut String, s: &str) {
     push_unquoted(out, s, &[]);
 }
 
-/// Appends a transaction id or logger name: never quoted, `\` and `]` escaped.
+/// Appends a logger name: never quoted, `\` and `]` escaped.
 #[inline]
 pub(crate) fn push_label(out: &mut String, s: &str) {
     push_unquoted(out, s, &[']']);
+}
+
+/// Whether a transaction id byte is written as itself.
+#[inline]
+const fn txid_plain(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'@' | b'/' | b'+' | b'=' | b'-')
+}
+
+/// Appends a transaction id: `A-Z a-z 0-9 . _ : @ / + = -` as themselves,
+/// every other byte (UTF-8 included) as `%XX`, upper-case hex.
+#[inline]
+pub(crate) fn push_txid(out: &mut String, s: &str) {
+    if s.bytes().all(txid_plain) {
+        out.push_str(s);
+        return;
+    }
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in s.bytes() {
+        if txid_plain(b) {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        }
+    }
 }
 
 /// Appends `s` as the body of a JSON string (without the quotes).

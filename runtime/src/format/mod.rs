@@ -66,7 +66,7 @@ pub(crate) fn write_line(out: &mut String, format: Format, cx: &LineContext<'_>,
 fn readable(out: &mut String, cx: &LineContext<'_>, ev: &Event<'_>) {
     if let Some(txid) = cx.txid {
         out.push('[');
-        escape::push_label(out, txid);
+        escape::push_txid(out, txid);
         out.push_str("] ");
     }
     time::push_timestamp(out, cx.time, time::Stamp::Readable);

@@ -34,6 +34,7 @@
 //! - `firehose`: log as fast as it can, each line stamped `t=` with
 //!   CLOCK_MONOTONIC in nanoseconds, rotating at `CHILD_MAX_BYTES` with 10
 //!   backups, until killed;
+//! - `diagnose`: print `logwire::diagnose()` (ROOT and COUNT unused);
 //! - `shared`: with umask 0002 (the systemd units' `UMask=`), log COUNT
 //!   lines rotating at `CHILD_MAX_BYTES`, keeping 200 backups.
 
@@ -53,6 +54,10 @@ fn main() -> ExitCode {
         eprintln!("COUNT must be a number, got {count:?}");
         return ExitCode::from(2);
     };
+    if mode == "diagnose" {
+        print!("{}", logwire::diagnose());
+        return ExitCode::SUCCESS;
+    }
     if mode == "shared" {
         // SAFETY: umask only swaps the process's file creation mask.
         unsafe { umask(0o002) };
