@@ -143,12 +143,17 @@ impl Logger {
     ///
     /// Built-in rotation already follows renames made by other processes of
     /// this library; `reopen` is for everything else.
+    ///
+    /// In a child made by `fork`, lines are written as they are logged (it
+    /// has no flusher thread); `reopen` also starts the child's own, so its
+    /// lines are batched again.
     pub fn reopen(&self) -> io::Result<()> {
         for s in &self.inner.writer.sinks {
             if let Sink::File(f) = s {
                 f.reopen()?;
             }
         }
+        crate::sink::resume_batching();
         Ok(())
     }
 

@@ -5,7 +5,14 @@
 //!   exit hook always finds it: a sink dropped on another thread while
 //!   `main` returns could otherwise lose its last batch);
 //! - with the first file sink: the `logwire-flush` thread, an `atexit` hook
-//!   and a `pthread_atfork` prepare hook that write what is still in memory;
+//!   that writes what is still in memory, and `pthread_atfork` hooks: before
+//!   a `fork` they take every lock logwire has (the registry's, the
+//!   flusher's, both of each sink's), so the child never inherits one held
+//!   by a thread that does not exist there; the parent then goes on as
+//!   before, and the child drops its parent's queued lines (the parent
+//!   writes them) and writes its own lines as they are logged (it has no
+//!   flusher thread: starting threads between `fork` and `exec` is unsafe)
+//!   until it calls [`Logger::reopen`](crate::Logger::reopen);
 //! - one panic hook, chained to the one before it, installed by the first
 //!   file sink, `ApiLayer` or `run_job`: a panic that a request or job will
 //!   catch is recorded for its log line and not printed; any other first has
@@ -13,43 +20,45 @@
 //! - only when asked: the SIGHUP action of [`reopen_on_sighup`] and its
 //!   thread.
 
+use std::cell::RefCell;
 use std::io;
 use std::os::unix::io::RawFd;
 use std::path::Path;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Once, OnceLock, PoisonError};
+use std::sync::{Mutex, MutexGuard, Once, OnceLock, PoisonError};
 
-use crate::sink::file::FileSink;
+use crate::sink::file::{FileSink, ForkHold};
 use crate::sink::flusher;
 
-static OPEN: Mutex<Vec<Arc<FileSink>>> = Mutex::new(Vec::new());
+/// Sinks live as long as the process: leaked once per path, never freed.
+static OPEN: Mutex<Vec<&'static FileSink>> = Mutex::new(Vec::new());
 
-fn registry() -> MutexGuard<'static, Vec<Arc<FileSink>>> {
+fn registry() -> MutexGuard<'static, Vec<&'static FileSink>> {
     // A panic elsewhere must not stop logging: the list is never half-updated.
     OPEN.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The sink for `path`: the process's one, or a new one made by `make`.
-pub(crate) fn file_sink(path: &Path, make: impl FnOnce() -> FileSink) -> Arc<FileSink> {
+pub(crate) fn file_sink(path: &Path, make: impl FnOnce() -> FileSink) -> &'static FileSink {
     let mut open = registry();
     if let Some(existing) = open.iter().find(|s| s.path() == path) {
-        return existing.clone();
+        return existing;
     }
-    let sink = Arc::new(make());
-    open.push(sink.clone());
+    let sink: &'static FileSink = Box::leak(Box::new(make()));
+    open.push(sink);
     drop(open);
     start_file_sinks();
     sink
 }
 
 /// Every file sink of the process.
-pub(crate) fn open_sinks() -> Vec<Arc<FileSink>> {
+pub(crate) fn open_sinks() -> Vec<&'static FileSink> {
     registry().clone()
 }
 
 /// Every file sink of the process, or `None` when another thread holds the
 /// registry (for hooks, which must not deadlock).
-pub(crate) fn try_open_sinks() -> Option<Vec<Arc<FileSink>>> {
+pub(crate) fn try_open_sinks() -> Option<Vec<&'static FileSink>> {
     match OPEN.try_lock() {
         Ok(open) => Some(open.clone()),
         Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner().clone()),
@@ -65,7 +74,7 @@ fn start_file_sinks() {
         // (they only take locks and write files).
         unsafe {
             libc::atexit(at_exit);
-            libc::pthread_atfork(Some(before_fork), None, None);
+            libc::pthread_atfork(Some(before_fork), Some(after_fork_in_parent), Some(after_fork_in_child));
         }
         install_panic_hook();
     });
@@ -76,8 +85,45 @@ extern "C" fn at_exit() {
     flusher::flush_all_bounded();
 }
 
+/// Every lock logwire has, held by the forking thread from just before a
+/// `fork` until just after it, in the parent and in the child alike.
+struct Held {
+    flusher: flusher::Hold,
+    sinks: Vec<ForkHold<'static>>,
+    _registry: MutexGuard<'static, Vec<&'static FileSink>>,
+}
+
+thread_local! {
+    /// Set by the prepare hook, taken by the parent or child hook: all
+    /// three run on the thread that calls `fork`.
+    static HELD: RefCell<Option<Held>> = const { RefCell::new(None) };
+}
+
 extern "C" fn before_fork() {
-    flusher::flush_all_bounded();
+    // The order every other path takes them in: registry, then a sink's
+    // writing side, then its buffer; the flusher's handle is never held
+    // with another.
+    let registry = registry();
+    let sinks = registry.iter().map(|s| s.hold_for_fork()).collect();
+    let held = Held {
+        flusher: flusher::hold(),
+        sinks,
+        _registry: registry,
+    };
+    HELD.with(|h| *h.borrow_mut() = Some(held));
+}
+
+extern "C" fn after_fork_in_parent() {
+    if let Some(held) = HELD.with(|h| h.borrow_mut().take()) {
+        held.sinks.into_iter().for_each(ForkHold::release);
+    }
+}
+
+extern "C" fn after_fork_in_child() {
+    if let Some(held) = HELD.with(|h| h.borrow_mut().take()) {
+        held.flusher.forget_in_child();
+        held.sinks.into_iter().for_each(ForkHold::release_in_child);
+    }
 }
 
 /// The one panic hook, once, whoever asks first.

@@ -11,7 +11,10 @@
 //! - the decision to rotate reads the size from `fstat`, never from a
 //!   counter kept in this process, and the rename chain runs under the lock;
 //! - after a `fork` the child opens its own lock file, since a `flock` is
-//!   shared by every process holding the same open file description;
+//!   shared by every process holding the same open file description, and
+//!   drops the lines its parent had queued (the parent writes them): the
+//!   fork hooks hold both of a sink's locks across the `fork` ([`ForkHold`]),
+//!   so no thread is inside a sink when the child's copy is made;
 //! - before appending, a file that does not end with `\n` is ended with
 //!   one: a writer killed inside a `write` (or cut short by a full disk)
 //!   leaves part of a line, and the next line must not be glued to it. The
@@ -24,7 +27,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::io::{AsFd, AsRawFd, BorrowedFd};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// When this many bytes are waiting, the flusher thread is woken at once
 /// to write them; smaller batches wait at most `FLUSH_DELAY`.
@@ -103,7 +106,7 @@ impl FileSink {
     /// that writes the same file (the process registry keeps them). Never
     /// fails: a file that cannot be opened falls back to stderr after one
     /// warning.
-    pub(crate) fn shared(path: PathBuf, max_bytes: u64, backups: usize) -> Arc<FileSink> {
+    pub(crate) fn shared(path: PathBuf, max_bytes: u64, backups: usize) -> &'static FileSink {
         crate::process::file_sink(&path.clone(), || FileSink::open(path, max_bytes, backups))
     }
 
@@ -134,6 +137,15 @@ impl FileSink {
 
     pub(crate) fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Takes both locks of the sink, for the moments around a `fork`: no
+    /// other thread is then half-way through queuing or writing a batch,
+    /// so the child's copy of the sink is whole and unlocked once released.
+    pub(crate) fn hold_for_fork(&self) -> ForkHold<'_> {
+        let io = lock(&self.io);
+        let buf = lock(&self.buf);
+        ForkHold { io, buf }
     }
 
     /// Queues one or more whole lines, and says whether the flusher has to
@@ -321,6 +333,25 @@ impl FileSink {
         let mut name = self.path.clone().into_os_string();
         name.push(format!(".{i}"));
         PathBuf::from(name)
+    }
+}
+
+/// A sink held across a `fork`; see [`FileSink::hold_for_fork`].
+pub(crate) struct ForkHold<'a> {
+    io: MutexGuard<'a, Io>,
+    buf: MutexGuard<'a, Vec<u8>>,
+}
+
+impl ForkHold<'_> {
+    /// In the parent: lets the sink go on as before.
+    pub(crate) fn release(self) {}
+
+    /// In the child: forgets the parent's queued lines (the parent writes
+    /// them) and lets the sink go. The child's first batch opens its own
+    /// lock file. Frees nothing and allocates nothing.
+    pub(crate) fn release_in_child(mut self) {
+        self.buf.clear();
+        self.io.spare.clear();
     }
 }
 

@@ -10,8 +10,10 @@
 //!   `std::process::exit` is called;
 //! - a panic hook writes everything before the panic message is printed
 //!   (this matters with `panic = "abort"`, where no `atexit` hook runs);
-//! - a `pthread_atfork` hook writes everything before a `fork`, so a child
-//!   never inherits lines its parent still has to write.
+//! - after a `fork`, the child has no flusher thread (starting one between
+//!   `fork` and `exec` is unsafe): its sinks write each line as it is
+//!   logged, so a child that `exec`s or leaves with `_exit` loses nothing,
+//!   until [`start`] runs again in it (`Logger::reopen`, a new file logger).
 //!
 //! What a `SIGKILL` (or any death that skips `exit`) can lose: the lines
 //! not yet written: those of the last [`FLUSH_DELAY`] (25 ms) for a process
@@ -19,7 +21,7 @@
 //! lock (see the crate docs for the measured figures).
 
 use std::sync::atomic::{fence, AtomicBool, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
@@ -28,22 +30,61 @@ use crate::process::{open_sinks, try_open_sinks};
 /// How long a line may wait in a buffer before the flusher writes it.
 pub(crate) const FLUSH_DELAY: Duration = Duration::from_millis(25);
 
-static FLUSHER: OnceLock<Thread> = OnceLock::new();
+/// The flusher thread of this process. Never held while another lock is
+/// taken, so the fork hooks can take it last.
+static FLUSHER: Mutex<Option<Thread>> = Mutex::new(None);
+/// True when this process has a flusher thread; false in a forked child
+/// until it starts its own, and when no thread could be started: sinks then
+/// write every line as it is logged.
+static ACTIVE: AtomicBool = AtomicBool::new(false);
 /// True while the flusher sleeps with nothing pending and must be woken.
 static IDLE: AtomicBool = AtomicBool::new(false);
 /// A full batch is waiting: write it now, without the usual delay.
 static URGENT: AtomicBool = AtomicBool::new(false);
 
-/// Starts the flusher thread, once.
+fn flusher() -> MutexGuard<'static, Option<Thread>> {
+    FLUSHER.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Starts this process's flusher thread, unless it has one.
 pub(crate) fn start() {
-    FLUSHER.get_or_init(|| {
-        thread::Builder::new()
-            .name("logwire-flush".into())
-            .spawn(run)
-            .map(|h| h.thread().clone())
-            // Without a thread, lines still reach the file at every batch and exit.
-            .unwrap_or_else(|_| thread::current())
-    });
+    if ACTIVE.load(Ordering::Acquire) {
+        return;
+    }
+    let mut slot = flusher();
+    if slot.is_some() {
+        return;
+    }
+    // Without a thread, sinks write every line as it is logged.
+    if let Ok(handle) = thread::Builder::new().name("logwire-flush".into()).spawn(run) {
+        *slot = Some(handle.thread().clone());
+        ACTIVE.store(true, Ordering::Release);
+    }
+}
+
+/// Whether this process has a flusher thread; without one a sink writes
+/// each line itself.
+#[inline]
+pub(crate) fn active() -> bool {
+    ACTIVE.load(Ordering::Relaxed)
+}
+
+/// The flusher's lock, held across a `fork` by the fork hooks.
+pub(crate) struct Hold(MutexGuard<'static, Option<Thread>>);
+
+pub(crate) fn hold() -> Hold {
+    Hold(flusher())
+}
+
+impl Hold {
+    /// In a forked child: the parent's thread does not exist here.
+    pub(crate) fn forget_in_child(mut self) {
+        ACTIVE.store(false, Ordering::Relaxed);
+        IDLE.store(false, Ordering::Relaxed);
+        URGENT.store(false, Ordering::Relaxed);
+        // The handle's memory stays allocated: freeing is not for a fork hook.
+        std::mem::forget(self.0.take());
+    }
 }
 
 /// Called after a sink's buffer went from empty to non-empty.
@@ -53,7 +94,7 @@ pub(crate) fn notify() {
     // see that it is idle and wake it.
     fence(Ordering::SeqCst);
     if IDLE.load(Ordering::Relaxed) {
-        if let Some(t) = FLUSHER.get() {
+        if let Some(t) = flusher().as_ref() {
             t.unpark();
         }
     }
@@ -63,7 +104,7 @@ pub(crate) fn notify() {
 /// at once, so the logging thread does not have to.
 pub(crate) fn wake_now() {
     URGENT.store(true, Ordering::SeqCst);
-    if let Some(t) = FLUSHER.get() {
+    if let Some(t) = flusher().as_ref() {
         t.unpark();
     }
 }

@@ -14,7 +14,7 @@ pub(crate) use file::FileSink;
 /// One destination of a logger's lines.
 #[derive(Clone)]
 pub(crate) enum Sink {
-    File(Arc<FileSink>),
+    File(&'static FileSink),
     Stdout,
     Capture(Captured),
 }
@@ -47,6 +47,9 @@ impl Sink {
     pub(crate) fn write(&self, line: &str, record: impl FnOnce() -> Record) {
         match self {
             Sink::File(f) => match f.write(line.as_bytes()) {
+                // No flusher thread here (a forked child): the line is
+                // written before the call returns.
+                _ if !flusher::active() => f.flush(),
                 file::Wake::No => {}
                 file::Wake::Soon => flusher::notify(),
                 file::Wake::Now => flusher::wake_now(),
@@ -67,7 +70,12 @@ impl Sink {
     }
 }
 
-/// Writes a line to stdout; the console never fails the caller.
+/// Starts batching writes again in a forked child, which writes each line
+/// as it is logged until then (see `process`).
+pub(crate) fn resume_batching() {
+    flusher::start();
+}
+
 /// Writes a warning to stderr as one line in one `write`, so that another
 /// process sharing the terminal or file cannot land inside it.
 macro_rules! warn_stderr {
@@ -79,6 +87,7 @@ macro_rules! warn_stderr {
 }
 pub(crate) use warn_stderr;
 
+/// Writes a line to stdout; the console never fails the caller.
 pub(crate) fn write_stdout(line: &[u8]) {
     let _ = io::stdout().lock().write_all(line);
 }
