@@ -45,20 +45,45 @@ pub fn layer<S>(logger: &Logger) -> Filtered<LogLayer, LibraryEvents, S>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    LogLayer { logger: logger.clone() }.with_filter(LibraryEvents { logger: logger.clone() })
+    layer_at(logger, Levels::Logger)
+}
+
+/// Who decides the level of the library events the layer writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Levels {
+    /// The current logger: an event below its level is not written.
+    Logger,
+    /// The stack's own filter (`init`'s `EnvFilter` when RUST_LOG is set):
+    /// every event that reaches the layer is written.
+    Stack,
+}
+
+fn layer_at<S>(logger: &Logger, levels: Levels) -> Filtered<LogLayer, LibraryEvents, S>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    LogLayer {
+        logger: logger.clone(),
+        levels,
+    }
+    .with_filter(LibraryEvents {
+        logger: logger.clone(),
+        levels,
+    })
 }
 
 /// The layer that [`layer()`] returns, before its filter.
 #[derive(Debug, Clone)]
 pub struct LogLayer {
     logger: Logger,
+    levels: Levels,
 }
 
 impl<S: Subscriber> Layer<S> for LogLayer {
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
         let meta = event.metadata();
         context::with_logger(&self.logger, |logger| {
-            if !logger.enabled(*meta.level()) {
+            if self.levels == Levels::Logger && !logger.enabled(*meta.level()) {
                 return;
             }
             COLLECT.with(|cell| match cell.try_borrow_mut() {
@@ -76,11 +101,14 @@ impl<S: Subscriber> Layer<S> for LogLayer {
 #[derive(Debug, Clone)]
 pub struct LibraryEvents {
     logger: Logger,
+    levels: Levels,
 }
 
 impl<S> Filter<S> for LibraryEvents {
     fn enabled(&self, meta: &Metadata<'_>, _: &layer::Context<'_, S>) -> bool {
-        meta.is_event() && !mirror::is_line(meta) && context::with_logger(&self.logger, |l| l.enabled(*meta.level()))
+        meta.is_event()
+            && !mirror::is_line(meta)
+            && (self.levels == Levels::Stack || context::with_logger(&self.logger, |l| l.enabled(*meta.level())))
     }
 
     fn callsite_enabled(&self, meta: &'static Metadata<'static>) -> tracing::subscriber::Interest {
@@ -266,9 +294,12 @@ pub fn init(logger: &Logger) {
 /// the global default, or says why not.
 ///
 /// The `EnvFilter` reads `RUST_LOG` directives (such as
-/// `warn,sqlx=info`) for library events, defaulting to the logger's level;
-/// invalid directives are skipped. logwire's own lines follow the level of
-/// their logger (`LOG_LEVEL`), not `RUST_LOG`.
+/// `warn,sqlx=info`) for library events; invalid directives are skipped.
+/// A `RUST_LOG` that is set decides library events on its own
+/// (`RUST_LOG=debug` writes hyper's DEBUG events even into an INFO
+/// logger's file); without it they follow the current logger's level.
+/// logwire's own lines follow the level of their logger (`LOG_LEVEL`), not
+/// `RUST_LOG`.
 ///
 /// ```
 /// let (api, _) = logwire::Logger::capture("api");
@@ -293,9 +324,13 @@ pub fn try_init(logger: &Logger) -> Result<(), InitError> {
             filter = filter.add_directive(off);
         }
     }
+    let levels = match std::env::var_os("RUST_LOG") {
+        Some(v) if !v.is_empty() => Levels::Stack,
+        _ => Levels::Logger,
+    };
     tracing_subscriber::registry()
         .with(filter)
-        .with(layer(logger))
+        .with(layer_at(logger, levels))
         .try_init()
         .map_err(InitError)
 }

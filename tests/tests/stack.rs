@@ -399,6 +399,30 @@ fn rust_log_chooses_library_events_per_target_and_log_level_the_loggers_level() 
     assert!(!stderr.contains("LOG_LEVEL"));
 }
 
+/// A RUST_LOG that is set decides library events on its own, even below
+/// the logger's level; logwire's own lines still follow the logger's.
+#[test]
+fn rust_log_debug_writes_library_debug_events_into_an_info_logger() {
+    let (messages, _) = run_init_child(&[("RUST_LOG", "debug")]);
+    assert_eq!(
+        messages,
+        [
+            "hyper debug",
+            "hyper info",
+            "hyper warn",
+            "sqlx debug",
+            "sqlx info",
+            "sqlx warn",
+            "APP_INFO"
+        ]
+    );
+    let (messages, _) = run_init_child(&[("RUST_LOG", "sqlx=debug,hyper=warn")]);
+    assert_eq!(
+        messages,
+        ["hyper warn", "sqlx debug", "sqlx info", "sqlx warn", "APP_INFO"]
+    );
+}
+
 #[test]
 fn an_unknown_log_level_warns_once_and_means_info() {
     let (messages, stderr) = run_init_child(&[("LOG_LEVEL", "loud")]);
