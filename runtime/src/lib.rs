@@ -104,8 +104,17 @@
 //! [9b2f0c1e-…] 2025-01-01 12:00:00,123 - api - INFO - REQUEST_START | method=GET path=/api/health
 //! ```
 //!
-//! The `[txid] ` prefix appears inside a [`txid::scope`]; the time is UTC;
-//! ` | k=v …` appears when there are fields, in the order written. A value
+//! The `[txid] ` prefix appears inside a [`txid::scope`], the id written
+//! with `A-Z a-z 0-9 . _ : @ / + = -` as they are and every other byte
+//! percent-encoded (`%5D`, `%20`), so a reader that splits at the first
+//! `] ` and at ` - ` always finds the real time, logger and level; the time
+//! is UTC; ` | k=v …` appears when there are fields, in the order written.
+//! A line never holds one key twice: a field whose key came earlier in the
+//! line is written `key.2` (`key.3`, …), and a `#[service]` argument named
+//! like a key of `METHOD_END` (`method`, `elapsed_ms`, `error`) is written
+//! `arg.method` and so on; a library event's `target` comes first and its
+//! own `target` field is `target.2`; its explicit `message` field, beside a
+//! format message, is kept as a field called `message`. A value
 //! is bare when it is non-empty and holds no space, `"`, `=`, `\`, control,
 //! other whitespace or Unicode format character; otherwise it is quoted,
 //! with `\"`, `\\`, `\n`, `\r`, `\t` and `\u{1b}`-style escapes for every

@@ -77,14 +77,15 @@ impl LineWriter {
             fields: ev
                 .fields
                 .iter()
-                .map(|(k, v)| {
+                .enumerate()
+                .map(|(i, (_, v))| {
                     let value = match Value::of(*v) {
                         Value::Str(s) if s.len() > self.max_value => {
                             Value::Str(format::capped(&s, self.max_value).into_owned())
                         }
                         v => v,
                     };
-                    ((*k).to_owned(), value)
+                    (format::key_name(ev.fields, i).into_owned(), value)
                 })
                 .collect(),
             txid: cx.txid.map(str::to_owned),

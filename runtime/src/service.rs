@@ -276,7 +276,7 @@ pub fn call_once_later<R>(body: impl FnOnce() -> R) -> impl FnOnce() -> R {
 }
 
 pin_project! {
-    /// An async method body that runs as `method` (for the JSON `span` key)
+    /// An async method body that runs as `method` (for the JSON `method` key)
     /// and inside its span, across every poll.
     #[doc(hidden)]
     #[derive(Debug)]

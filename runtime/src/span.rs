@@ -1,4 +1,4 @@
-//! The service method a line is logged in, for the JSON `span` key.
+//! The service method a line is logged in, for the JSON `method` key.
 //!
 //! Kept in a thread-local that `#[service]` methods set around their body
 //! (and around each poll of an async body), like the transaction id.

@@ -130,6 +130,9 @@ thread_local! {
 #[derive(Default)]
 struct Collect {
     message: String,
+    /// A `message` field was recorded: the event's message. A second one
+    /// (`info!(message = "m", "text")`) is kept as a field called `message`.
+    has_message: bool,
     text: String,
     fields: Vec<(&'static str, Slot)>,
 }
@@ -169,6 +172,7 @@ const INLINE: usize = 16;
 impl Collect {
     fn write(&mut self, logger: &Logger, event: &Event<'_>) {
         self.message.clear();
+        self.has_message = false;
         self.text.clear();
         self.fields.clear();
         event.record(self);
@@ -222,7 +226,8 @@ impl Collect {
     }
 
     fn push_text(&mut self, field: &Field, write: impl FnOnce(&mut String)) {
-        if field.name() == "message" {
+        if field.name() == "message" && !self.has_message {
+            self.has_message = true;
             write(&mut self.message);
         } else {
             let start = self.text.len();

@@ -114,7 +114,7 @@ fn shorthand_dotted_and_literal_keys() {
     logwire::info!(log, "M", user, req.id, ?kind, "http.status" = 200, %user);
     assert_eq!(
         cap.lines(),
-        ["2025-01-01 12:00:00,123 - x - INFO - M | user=ann req.id=5 kind=Some(3) http.status=200 user=ann"]
+        ["2025-01-01 12:00:00,123 - x - INFO - M | user=ann req.id=5 kind=Some(3) http.status=200 user.2=ann"]
     );
 }
 

@@ -377,7 +377,7 @@ fn json_lines_carry_the_method_as_span() {
     let lines = cap.lines();
     assert_eq!(
         lines[0],
-        r#"{"ts":"2025-01-01T12:00:00.123Z","level":"INFO","logger":"api","message":"INSIDE","fields":{},"span":"BuildService::nested_inner"}"#
+        r#"{"ts":"2025-01-01T12:00:00.123Z","level":"INFO","logger":"api","message":"INSIDE","fields":{},"method":"BuildService::nested_inner"}"#
     );
     assert!(lines[1].starts_with(r#"{"ts":"2025-01-01T12:00:00.123Z","level":"DEBUG","logger":"api","message":"METHOD_END","fields":{"method":"BuildService::nested_inner","elapsed_ms":"#));
 }

@@ -14,6 +14,10 @@ use syn::{ImplItem, ImplItemFn, ReturnType, Type};
 use crate::ast::{last_segment, Arg, Impl, Method};
 use crate::attr::{self, Level};
 
+/// The keys of `METHOD_END` / `METHOD_ERROR` that logwire writes itself; an
+/// argument of the same name is written as `arg.<name>`.
+const LINE_KEYS: [&str; 3] = ["method", "elapsed_ms", "error"];
+
 /// Names that mark an argument as secret, whatever its type.
 const SECRET_MARKERS: [&str; 6] = ["password", "secret", "token", "credential", "api_key", "authorization"];
 
@@ -89,7 +93,10 @@ fn recorded<'a>(m: &'a Method<'a>) -> Vec<Recorded<'a>> {
             if named(&log.skip, name) {
                 return None;
             }
-            let key = name.to_string().trim_start_matches("r#").to_owned();
+            let mut key = name.to_string().trim_start_matches("r#").to_owned();
+            if LINE_KEYS.contains(&key.as_str()) {
+                key = format!("arg.{key}");
+            }
             if is_secret(&key) {
                 return Some(Recorded::Secret(key));
             }

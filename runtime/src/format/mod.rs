@@ -78,7 +78,7 @@ fn readable(out: &mut String, cx: &LineContext<'_>, ev: &Event<'_>) {
     escape::push_message(out, &capped(ev.message, cx.max_value));
     for (i, (key, value)) in ev.fields.iter().enumerate() {
         out.push_str(if i == 0 { " | " } else { " " });
-        escape::push_value(out, key);
+        push_key(out, key, ev.fields, i, escape::push_value);
         out.push('=');
         value.record(&mut ReadableValue(out, cx.max_value));
     }
@@ -91,6 +91,33 @@ fn readable(out: &mut String, cx: &LineContext<'_>, ev: &Event<'_>) {
         escape::push_value(out, trace_id);
     }
     out.push('\n');
+}
+
+/// How many fields before `fields[i]` have its key: 0 for the first of a
+/// name. A line never holds one key twice: the second `a` is written `a.2`.
+#[inline]
+pub(crate) fn repeats(fields: &[(&str, &dyn FieldValue)], i: usize) -> usize {
+    let key = fields[i].0;
+    fields[..i].iter().filter(|(k, _)| *k == key).count()
+}
+
+/// The name `fields[i]` is written under: its key, or `key.N` when it is
+/// the N-th field of that name.
+pub(crate) fn key_name<'a>(fields: &[(&'a str, &dyn FieldValue)], i: usize) -> Cow<'a, str> {
+    match repeats(fields, i) {
+        0 => Cow::Borrowed(fields[i].0),
+        n => Cow::Owned(format!("{}.{}", fields[i].0, n + 1)),
+    }
+}
+
+/// Appends the name of `fields[i]` (see [`key_name`]) with `push`.
+#[inline]
+fn push_key(out: &mut String, key: &str, fields: &[(&str, &dyn FieldValue)], i: usize, push: fn(&mut String, &str)) {
+    if repeats(fields, i) == 0 {
+        push(out, key);
+    } else {
+        push(out, &key_name(fields, i));
+    }
 }
 
 /// `s` cut to at most `max` bytes on a character boundary, with
@@ -224,13 +251,13 @@ fn json(out: &mut String, cx: &LineContext<'_>, ev: &Event<'_>) {
             out.push(',');
         }
         out.push('"');
-        escape::push_json_str(out, key);
+        push_key(out, key, ev.fields, i, escape::push_json_str);
         out.push_str("\":");
         value.record(&mut JsonValue(out, cx.max_value));
     }
     out.push('}');
     if let Some(span) = cx.span {
-        out.push_str(",\"span\":\"");
+        out.push_str(",\"method\":\"");
         escape::push_json_str(out, span);
         out.push('"');
     }
