@@ -354,8 +354,8 @@ pub mod __private {
         logger.emit(site, level, message, fields);
     }
     pub use crate::service::{
-        call_once_later, is_logger, not_a_logger, ErrorText, InMethod, InjectDefault, IsLogger, MethodCall,
-        OutcomeDebug, OutcomeDisplay, OutcomeOther, Probe, Verdict, Wrap,
+        call_once_later, checked, is_logger, Arg, ArgOther, ArgPlain, ErrorText, InMethod, InjectDefault, IsLogger,
+        MethodCall, OutcomeDebug, OutcomeDisplay, OutcomeOther, Plain, Probe, Verdict, Wrap,
     };
     pub use crate::span::MethodGuard;
     pub use crate::{FromContext, Level, Logger};

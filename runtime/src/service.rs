@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use pin_project_lite::pin_project;
 
-use crate::field::{DebugValue, DisplayValue, FieldValue};
+use crate::field::{DebugValue, DisplayValue, FieldValue, Value};
 use crate::mirror::Site;
 use crate::span::MethodGuard;
 use crate::{Level, Logger};
@@ -138,9 +138,9 @@ impl MethodCall {
 
     /// Opens the method's span, named like its line, when a subscriber
     /// wants it.
-    pub fn open_span(&mut self, site: &'static Site, method: &'static str, fields: &[(&'static str, &dyn FieldValue)]) {
+    pub fn open_span(&mut self, site: &'static Site, method: &'static str, args: &[Arg<'_>]) {
         if crate::mirror::may_want(self.level) {
-            self.span = site.span(method, self.level, fields);
+            self.span = with_present(None, args, &[], |fields| site.span(method, self.level, fields));
         }
     }
 
@@ -151,13 +151,7 @@ impl MethodCall {
     }
 
     /// Writes `METHOD_END`, or `METHOD_ERROR` when `error` is set.
-    pub fn finish(
-        self,
-        site: &Site,
-        method: &'static str,
-        args: &[(&'static str, &dyn FieldValue)],
-        error: Option<ErrorText<'_>>,
-    ) {
+    pub fn finish(self, site: &Site, method: &'static str, args: &[Arg<'_>], error: Option<ErrorText<'_>>) {
         let elapsed_ms = crate::elapsed_ms(self.start);
         let (level, message) = match error {
             Some(_) => (Level::WARN, "METHOD_ERROR"),
@@ -167,28 +161,53 @@ impl MethodCall {
             return;
         }
         let _entered = self.span.as_ref().map(tracing::Span::enter);
-        const INLINE: usize = 13;
-        let head: (&'static str, &dyn FieldValue) = ("method", &method);
-        let tail: (&'static str, &dyn FieldValue) = ("elapsed_ms", &elapsed_ms);
-        let error_field = error.as_ref().map(|e| ("error", e as &dyn FieldValue));
-        if args.len() <= INLINE {
-            let mut fields: [(&'static str, &dyn FieldValue); INLINE + 3] = [head; INLINE + 3];
-            fields[1..=args.len()].copy_from_slice(args);
-            fields[args.len() + 1] = tail;
-            let mut n = args.len() + 2;
-            if let Some(e) = error_field {
-                fields[n] = e;
-                n += 1;
+        let head: Field<'_> = ("method", &method);
+        let tail: Field<'_> = ("elapsed_ms", &elapsed_ms);
+        let mut after = [tail, tail];
+        let after: &[Field<'_>] = match &error {
+            Some(e) => {
+                after[1] = ("error", e);
+                &after
             }
-            self.logger.emit(site, level, message, &fields[..n]);
-        } else {
-            let mut fields = Vec::with_capacity(args.len() + 3);
-            fields.push(head);
-            fields.extend_from_slice(args);
-            fields.push(tail);
-            fields.extend(error_field);
-            self.logger.emit(site, level, message, &fields);
+            None => &after[..1],
+        };
+        with_present(Some(head), args, after, |fields| {
+            self.logger.emit(site, level, message, fields);
+        });
+    }
+}
+
+/// A recorded argument of a service method: its key, and its value unless
+/// its type is not recorded (`None`: the field is left out).
+#[doc(hidden)]
+pub type Arg<'a> = (&'static str, Option<&'a dyn FieldValue>);
+
+type Field<'a> = (&'static str, &'a dyn FieldValue);
+
+/// Calls `f` with `head`, the arguments that have a value, and `after`, in
+/// that order; on the stack up to 16 fields.
+#[inline]
+fn with_present<'a, R>(
+    head: Option<Field<'a>>,
+    args: &[Arg<'a>],
+    after: &[Field<'a>],
+    f: impl FnOnce(&[Field<'a>]) -> R,
+) -> R {
+    const INLINE: usize = 16;
+    let present = head
+        .into_iter()
+        .chain(args.iter().filter_map(|&(k, v)| v.map(|v| (k, v))))
+        .chain(after.iter().copied());
+    if usize::from(head.is_some()) + args.len() + after.len() <= INLINE {
+        let mut fields: [Field<'a>; INLINE] = [("", &false); INLINE];
+        let mut n = 0;
+        for field in present {
+            fields[n] = field;
+            n += 1;
         }
+        f(&fields[..n])
+    } else {
+        f(&present.collect::<Vec<_>>())
     }
 }
 
@@ -262,6 +281,122 @@ impl<'a, T, E: fmt::Debug> OutcomeDebug<'a> for &&Wrap<'a, Result<T, E>> {
 impl<'a, T: ?Sized> OutcomeOther<'a> for Wrap<'a, T> {
     #[inline]
     fn __logwire_outcome(&self) -> Option<ErrorText<'a>> {
+        None
+    }
+}
+
+/// The types a `#[service]` method records by default, decided by the
+/// compiler rather than by the spelling of the type: numbers, `bool`,
+/// `char`, strings, the `NonZero` integers, an `Option` of any of them (a
+/// `None` writes no field), references to them, and any alias of them.
+#[doc(hidden)]
+pub trait Plain {
+    fn plain_value(&self) -> Option<Value>;
+}
+
+macro_rules! plain_as_field_value {
+    ($($t:ty),*) => {$(
+        impl Plain for $t {
+            #[inline]
+            fn plain_value(&self) -> Option<Value> {
+                Some(Value::of(&self))
+            }
+        }
+    )*};
+}
+plain_as_field_value!(
+    i8,
+    i16,
+    i32,
+    i64,
+    i128,
+    isize,
+    u8,
+    u16,
+    u32,
+    u64,
+    u128,
+    usize,
+    f32,
+    f64,
+    bool,
+    char,
+    str,
+    String,
+    Box<str>,
+    std::sync::Arc<str>,
+    std::rc::Rc<str>,
+    std::borrow::Cow<'_, str>
+);
+
+macro_rules! plain_non_zero {
+    ($($t:ty),*) => {$(
+        impl Plain for $t {
+            #[inline]
+            fn plain_value(&self) -> Option<Value> {
+                self.get().plain_value()
+            }
+        }
+    )*};
+}
+plain_non_zero!(
+    std::num::NonZeroI8,
+    std::num::NonZeroI16,
+    std::num::NonZeroI32,
+    std::num::NonZeroI64,
+    std::num::NonZeroI128,
+    std::num::NonZeroIsize,
+    std::num::NonZeroU8,
+    std::num::NonZeroU16,
+    std::num::NonZeroU32,
+    std::num::NonZeroU64,
+    std::num::NonZeroU128,
+    std::num::NonZeroUsize
+);
+
+impl<T: Plain> Plain for Option<T> {
+    #[inline]
+    fn plain_value(&self) -> Option<Value> {
+        self.as_ref().and_then(Plain::plain_value)
+    }
+}
+
+impl<T: Plain + ?Sized> Plain for &T {
+    #[inline]
+    fn plain_value(&self) -> Option<Value> {
+        (**self).plain_value()
+    }
+}
+
+impl<T: Plain + ?Sized> Plain for &mut T {
+    #[inline]
+    fn plain_value(&self) -> Option<Value> {
+        (**self).plain_value()
+    }
+}
+
+// An argument's value by its type, found by autoref specialization on
+// `(&&Wrap(&arg)).__logwire_arg()`: `&Wrap` when the type is `Plain`,
+// else `Wrap` (not recorded).
+#[doc(hidden)]
+pub trait ArgPlain {
+    fn __logwire_arg(&self) -> Option<Value>;
+}
+#[doc(hidden)]
+pub trait ArgOther {
+    fn __logwire_arg(&self) -> Option<Value>;
+}
+
+impl<T: Plain + ?Sized> ArgPlain for &Wrap<'_, T> {
+    #[inline]
+    fn __logwire_arg(&self) -> Option<Value> {
+        self.0.plain_value()
+    }
+}
+
+impl<T: ?Sized> ArgOther for Wrap<'_, T> {
+    #[inline]
+    fn __logwire_arg(&self) -> Option<Value> {
         None
     }
 }
@@ -376,6 +511,12 @@ pub trait NotALogger {}
 #[diagnostic::do_not_recommend]
 impl NotALogger for NotBuilt {}
 
+/// A call in a service method, passed through unchanged; `check` gives the
+/// verdict on its type (see [`Probe`]). Being generic in `T`, it lets the
+/// type expected of the call reach the call itself.
 #[doc(hidden)]
 #[inline(always)]
-pub fn not_a_logger<V: NotALogger>(_: V) {}
+pub fn checked<T, V: NotALogger>(value: T, check: impl FnOnce(&T) -> V) -> T {
+    let _ = check;
+    value
+}

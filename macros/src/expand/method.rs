@@ -9,7 +9,8 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::visit::Visit;
-use syn::{ImplItem, ImplItemFn, ReturnType, Type};
+use syn::visit_mut::VisitMut;
+use syn::{parse_quote, Expr, ExprAsync, ImplItem, ImplItemFn, ReturnType, Stmt, Type};
 
 use crate::ast::{last_segment, Arg, Impl, Method};
 use crate::attr::{self, Level};
@@ -77,7 +78,19 @@ fn may_fail(output: &ReturnType) -> bool {
 /// What is written for one argument.
 enum Recorded<'a> {
     Secret(String),
-    Value(String, &'a Arg<'a>, bool /* through Debug */),
+    Value(String, &'a Arg<'a>, How),
+}
+
+/// How an argument's value is taken.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum How {
+    /// Spelled as a number, bool, char or string: as itself.
+    Plain,
+    /// Named in `#[log(record(..))]`: through `Debug`, secrets redacted.
+    Debug,
+    /// Any other type: the compiler decides (an alias of `u64`,
+    /// `NonZeroU32`, `Option<&str>` are recorded; anything else is not).
+    ByType,
 }
 
 fn recorded<'a>(m: &'a Method<'a>) -> Vec<Recorded<'a>> {
@@ -100,11 +113,14 @@ fn recorded<'a>(m: &'a Method<'a>) -> Vec<Recorded<'a>> {
             if is_secret(&key) {
                 return Some(Recorded::Secret(key));
             }
-            let plain = is_plain(arg.ty);
-            if plain || named(&log.record, name) {
-                return Some(Recorded::Value(key, arg, !plain));
-            }
-            None
+            let how = if named(&log.record, name) {
+                How::Debug
+            } else if is_plain(arg.ty) {
+                How::Plain
+            } else {
+                How::ByType
+            };
+            Some(Recorded::Value(key, arg, how))
         })
         .collect()
 }
@@ -127,18 +143,26 @@ fn wrap(imp: &Impl<'_>, m: &Method<'_>) -> ImplItemFn {
     let name = format!("{}::{}", imp.type_name, m.name());
     let level = m.log.level.or(imp.args.level).unwrap_or(Level::Debug);
     let fields = FieldTokens::of(&recorded(m));
-    let start = start_call(&name, level, may_fail(&original.sig.output), &fields);
+    let output = &original.sig.output;
+    let start = start_call(&name, level, may_fail(output), &fields);
     let finish = finish_call(&name, &fields);
-    let fake_return = fake_return(&original.sig.output);
     let stmts = &original.block.stmts;
-    let body = quote! {
-        #fake_return
-        #(#stmts)*
-    };
     let block = if original.sig.asyncness.is_some() {
-        async_block(&name, &start, &body, &finish)
+        let fake_return = fake_return(output);
+        let body = typed_tail(stmts, output);
+        async_block(&name, &start, &quote!(#fake_return #body), &finish)
+    } else if let Some((before, inner)) = boxed_async_tail(stmts) {
+        // `#[async_trait]` ran first: the work is the boxed async block.
+        let inner_stmts = &inner.block.stmts;
+        let capture = &inner.capture;
+        let body = quote!(#(#inner_stmts)*);
+        let instrumented = async_block(&name, &start, &body, &finish);
+        quote!({ #(#before)* ::std::boxed::Box::pin(async #capture #instrumented) })
+    } else if returns_impl_future(output) {
+        future_block(&name, &start, &quote!(#(#stmts)*), &finish)
     } else {
-        sync_block(&name, &start, &body, &finish)
+        let body = quote!(#(#stmts)*);
+        sync_block(&name, &start, &body, &finish, output)
     };
     let mut wrapped = original.clone();
     // Our own tokens: a failure here is a bug of this macro, and shows as one.
@@ -165,25 +189,28 @@ impl FieldTokens {
         for r in recorded {
             match r {
                 Recorded::Secret(key) => {
-                    t.line.push(quote!((#key, &"***" as &dyn #private::FieldValue)));
-                    t.span.push(quote!((#key, &"***" as &dyn #private::FieldValue)));
+                    let secret = quote!((#key, ::core::option::Option::Some(&"***" as &dyn #private::FieldValue)));
+                    t.line.push(secret.clone());
+                    t.span.push(secret);
                 }
-                Recorded::Value(key, arg, debug) => {
+                Recorded::Value(key, arg, how) => {
                     let ident = arg.name;
                     let index = syn::Index::from(t.captures.len());
                     let span = arg.original.span();
-                    if *debug {
-                        t.captures.push(quote_spanned!(span=> #private::value_debug(&#ident)));
-                        t.span.push(
-                            quote_spanned!(span=> (#key, &#private::DebugValue(&#ident) as &dyn #private::FieldValue)),
-                        );
-                    } else {
-                        t.captures.push(quote_spanned!(span=> #private::value_of(&#ident)));
-                        t.span
-                            .push(quote_spanned!(span=> (#key, &#ident as &dyn #private::FieldValue)));
-                    }
-                    t.line
-                        .push(quote!((#key, &__logwire_args.#index as &dyn #private::FieldValue)));
+                    t.captures.push(match how {
+                        How::Plain => {
+                            quote_spanned!(span=> ::core::option::Option::Some(#private::value_of(&#ident)))
+                        }
+                        How::Debug => {
+                            quote_spanned!(span=> ::core::option::Option::Some(#private::value_debug(&#ident)))
+                        }
+                        How::ByType => quote_spanned!(span=> (&&#private::Wrap(&#ident)).__logwire_arg()),
+                    });
+                    let field = quote! {
+                        (#key, __logwire_args.#index.as_ref().map(|__logwire_v| __logwire_v as &dyn #private::FieldValue))
+                    };
+                    t.line.push(field.clone());
+                    t.span.push(field);
                 }
             }
         }
@@ -191,11 +218,78 @@ impl FieldTokens {
     }
 }
 
+/// The declared return type, when a `let` can name it.
+fn nameable(output: &ReturnType) -> Option<&Type> {
+    match output {
+        ReturnType::Type(_, ty) if !has_impl_trait(ty) && !matches!(**ty, Type::Never(_)) => Some(ty),
+        _ => None,
+    }
+}
+
+/// An async body whose tail and `return`s are checked against the declared
+/// return type, as they are in an `async fn`: an async block has no
+/// return type to coerce to (`Ok(Box::new(closure))` into a
+/// `Box<dyn Fn…>`).
+fn typed_tail(stmts: &[Stmt], output: &ReturnType) -> TokenStream {
+    let Some(ty) = nameable(output) else {
+        return quote!(#(#stmts)*);
+    };
+    struct Returns<'t>(&'t Type);
+    impl VisitMut for Returns<'_> {
+        fn visit_expr_return_mut(&mut self, r: &mut syn::ExprReturn) {
+            if let Some(e) = r.expr.take() {
+                let ty = self.0;
+                r.expr = Some(Box::new(parse_quote!({ let __logwire_r: #ty = #e; __logwire_r })));
+            }
+        }
+        // A `return` in these is not the method's.
+        fn visit_expr_closure_mut(&mut self, _: &mut syn::ExprClosure) {}
+        fn visit_expr_async_mut(&mut self, _: &mut syn::ExprAsync) {}
+        fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+    }
+    let mut stmts = stmts.to_vec();
+    for stmt in &mut stmts {
+        Returns(ty).visit_stmt_mut(stmt);
+    }
+    if let Some(Stmt::Expr(tail, None)) = stmts.last_mut() {
+        *tail = parse_quote!({ let __logwire_r: #ty = #tail; __logwire_r });
+    }
+    quote!(#(#stmts)*)
+}
+
+/// The boxed async block `#[async_trait]` makes of an `async fn`
+/// (`Box::pin(async move { … })` as the body's tail), and what precedes it;
+/// tracing-attributes instruments the same block.
+fn boxed_async_tail(stmts: &[Stmt]) -> Option<(&[Stmt], &ExprAsync)> {
+    let (Stmt::Expr(Expr::Call(call), None), before) = stmts.split_last()? else {
+        return None;
+    };
+    let Expr::Path(func) = &*call.func else { return None };
+    let names: Vec<String> = func.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    if !names.ends_with(&["Box".to_owned(), "pin".to_owned()]) || call.args.len() != 1 {
+        return None;
+    }
+    match call.args.first()? {
+        Expr::Async(inner) => Some((before, inner)),
+        _ => None,
+    }
+}
+
+/// `-> impl Future<…>`: the work happens when the returned future runs.
+fn returns_impl_future(output: &ReturnType) -> bool {
+    let ReturnType::Type(_, ty) = output else { return false };
+    let Type::ImplTrait(t) = &**ty else { return false };
+    t.bounds.iter().any(|b| match b {
+        syn::TypeParamBound::Trait(t) => t.path.segments.last().is_some_and(|s| s.ident == "Future"),
+        _ => false,
+    })
+}
+
 /// A return in the body gives it the method's return type before inference
 /// looks at `?` (tracing-attributes' "fake return edge").
 fn fake_return(output: &ReturnType) -> TokenStream {
-    match output {
-        ReturnType::Type(_, ty) if !has_impl_trait(ty) && !matches!(**ty, Type::Never(_)) => quote! {
+    match nameable(output) {
+        Some(ty) => quote! {
             #[allow(unreachable_code, clippy::diverging_sub_expression)]
             if false {
                 let __logwire_fake_return: #ty = loop {};
@@ -214,10 +308,13 @@ fn start_call(name: &str, level: Level, may_fail: bool, fields: &FieldTokens) ->
     quote! {
         static __LOGWIRE_SPAN: #private::Site = #private::Site::new(::core::file!(), ::core::line!(), ::core::module_path!());
         static __LOGWIRE_LINE: #private::Site = #private::Site::new(::core::file!(), ::core::line!(), ::core::module_path!());
+        #[allow(unused_imports)]
+        use #private::{ArgPlain as _, ArgOther as _};
         let __logwire_state = match #private::MethodCall::start(&self.logger, #level, #may_fail) {
             ::core::option::Option::Some(mut __logwire_call) => {
+                let __logwire_args = (#(#captures,)*);
                 __logwire_call.open_span(&__LOGWIRE_SPAN, #name, &[#(#span_fields),*]);
-                ::core::option::Option::Some((__logwire_call, (#(#captures,)*)))
+                ::core::option::Option::Some((__logwire_call, __logwire_args))
             }
             ::core::option::Option::None => ::core::option::Option::None,
         };
@@ -256,14 +353,51 @@ fn async_block(name: &str, start: &TokenStream, body: &TokenStream, finish: &Tok
     }}
 }
 
-/// A sync method: two arms around one body, so that the disabled arm is the
-/// body and nothing else (a guard whose store and restore nothing observes
-/// costs nothing).
-fn sync_block(name: &str, start: &TokenStream, body: &TokenStream, finish: &TokenStream) -> TokenStream {
+/// A method returning `impl Future`: the body builds the future when called;
+/// the line is written when that future completes. The returned future
+/// holds only the body's future and owned values, never `self`, so a
+/// `'static` future stays `'static`.
+fn future_block(name: &str, start: &TokenStream, body: &TokenStream, finish: &TokenStream) -> TokenStream {
     let private = quote!(::logwire::__private);
     quote! {{
         #start
-        let __logwire_body = #private::call_once_later(move || { #body });
+        let __logwire_future = #private::call_once_later(move || { #body })();
+        async move {
+            #[allow(clippy::let_unit_value)]
+            let __logwire_ret = #private::InMethod::new(
+                #name,
+                __logwire_state.as_ref().and_then(|(__logwire_call, _)| __logwire_call.span()),
+                __logwire_future,
+            )
+            .await;
+            if let ::core::option::Option::Some((__logwire_call, __logwire_args)) = __logwire_state {
+                #finish
+            }
+            __logwire_ret
+        }
+    }}
+}
+
+/// A sync method: two arms around one body, so that the disabled arm is the
+/// body and nothing else (a guard whose store and restore nothing observes
+/// costs nothing). The closure's return type is the method's, so the
+/// body's tail coerces as it would in the method.
+fn sync_block(
+    name: &str,
+    start: &TokenStream,
+    body: &TokenStream,
+    finish: &TokenStream,
+    output: &ReturnType,
+) -> TokenStream {
+    let private = quote!(::logwire::__private);
+    let fake_return = fake_return(output);
+    let call = match nameable(output) {
+        Some(ty) => quote!(#private::call_once_later::<#ty>),
+        None => quote!(#private::call_once_later),
+    };
+    quote! {{
+        #start
+        let __logwire_body = #call(move || { #fake_return #body });
         match __logwire_state {
             ::core::option::Option::None => {
                 let __logwire_guard = #private::MethodGuard::enter(#name);

@@ -3,8 +3,11 @@
 //! The macro sees `fl("api")` or `Log::capture("t")`, not that `fl` is
 //! `logwire::file_logger`. So every call in the block is wrapped in a check
 //! of its result's type: a call that returns a `Logger`, a `LoggerBuilder`
-//! or a capturing logger is an error at that call. A `match` keeps the
-//! temporaries of the call alive as long as before.
+//! or a capturing logger is an error at that call. The call passes through
+//! a generic identity function, so the type the code around it expects
+//! still reaches it (`Ok(Box::new(closure))` coerced to a `Box<dyn Fn…>`,
+//! `Default::default()` into a typed `let`), and the check, a closure,
+//! is type-checked after the call. Temporaries live as long as before.
 
 use proc_macro2::TokenStream;
 use quote::{quote_spanned, ToTokens};
@@ -50,16 +53,11 @@ impl VisitMut for Calls {
         }
         let span = call.span();
         let wrapped = quote_spanned! {span=>
-            match #call {
-                __logwire_value => {
-                    #[allow(unused_imports)]
-                    use ::logwire::__private::Verdict as _;
-                    ::logwire::__private::not_a_logger(
-                        ::logwire::__private::Probe::of(&__logwire_value).verdict(),
-                    );
-                    __logwire_value
-                }
-            }
+            ::logwire::__private::checked(#call, |__logwire_value| {
+                #[allow(unused_imports)]
+                use ::logwire::__private::Verdict as _;
+                ::logwire::__private::Probe::of(__logwire_value).verdict()
+            })
         };
         *e = syn::parse_quote!(#wrapped);
     }
