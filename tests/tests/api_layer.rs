@@ -405,3 +405,46 @@ fn caught_panics_are_not_printed_by_the_default_hook() {
     let log = std::fs::read_to_string(dir.path().join("child.log")).unwrap();
     assert_eq!(log.lines().filter(|l| l.contains("REQUEST_PANIC")).count(), 3);
 }
+
+#[tokio::test]
+async fn quiet_paths_write_start_and_end_at_debug_and_errors_at_error() {
+    let quiet = |level: Level| {
+        let (log, cap) = Logger::builder("api").level(level).build_capture();
+        let app = Router::new()
+            .route("/api/health", get(health))
+            .route("/api/healthy", get(health))
+            .route("/fail", get(fail_with_detail))
+            .layer(ApiLayer::new(log).quiet_paths(["/api/health", "/fail"]));
+        (app, cap)
+    };
+    let messages = |cap: &Captured| -> Vec<String> {
+        cap.records()
+            .iter()
+            .map(|r| format!("{} {}", r.level, r.message))
+            .collect()
+    };
+
+    let (app, cap) = quiet(Level::INFO);
+    assert_eq!(
+        get_path(app.clone(), "/api/health?probe=1").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        messages(&cap),
+        Vec::<String>::new(),
+        "a quiet path writes nothing at INFO"
+    );
+    get_path(app.clone(), "/api/healthy").await;
+    assert_eq!(
+        messages(&cap),
+        ["INFO REQUEST_START", "INFO REQUEST_END"],
+        "only exact paths are quiet"
+    );
+    cap.clear();
+    assert_eq!(get_path(app, "/fail").await.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(messages(&cap), ["ERROR REQUEST_ERROR"]);
+
+    let (app, cap) = quiet(Level::DEBUG);
+    get_path(app, "/api/health").await;
+    assert_eq!(messages(&cap), ["DEBUG REQUEST_START", "DEBUG REQUEST_END"]);
+}

@@ -15,7 +15,7 @@ use tower::{Layer, Service};
 use super::error::ErrorDetail;
 use super::request_id;
 use crate::panic::{self, CatchPanic};
-use crate::Logger;
+use crate::{Level, Logger};
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -59,6 +59,8 @@ static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct ApiLayer {
     logger: Logger,
     accept_request_id: bool,
+    /// Paths whose REQUEST_START/END are DEBUG lines.
+    quiet_paths: Arc<[String]>,
     #[cfg(feature = "otel")]
     accept_trace_context: bool,
 }
@@ -70,6 +72,7 @@ impl ApiLayer {
         ApiLayer {
             logger,
             accept_request_id: false,
+            quiet_paths: Arc::from([]),
             #[cfg(feature = "otel")]
             accept_trace_context: false,
         }
@@ -80,6 +83,25 @@ impl ApiLayer {
     /// gets a fresh id). Turn it on behind a proxy that sets the header.
     pub fn accept_request_id(mut self, on: bool) -> Self {
         self.accept_request_id = on;
+        self
+    }
+
+    /// Requests to exactly these paths (no query string, no prefix match)
+    /// write `REQUEST_START` and `REQUEST_END` at DEBUG instead of INFO:
+    /// health checks and metrics scrapes, polled every few seconds, stay
+    /// out of an INFO log. Their errors and panics are still ERROR lines.
+    ///
+    /// ```
+    /// let (api, captured) = logwire::Logger::capture("api");
+    /// let layer = logwire::axum::ApiLayer::new(api).quiet_paths(["/api/health", "/metrics"]);
+    /// # let _ = (layer, captured);
+    /// ```
+    pub fn quiet_paths<I, P>(mut self, paths: I) -> Self
+    where
+        I: IntoIterator<Item = P>,
+        P: Into<String>,
+    {
+        self.quiet_paths = paths.into_iter().map(Into::into).collect();
         self
     }
 
@@ -197,6 +219,11 @@ where
             txid: txid.clone(),
             start: Instant::now(),
             span: span.clone(),
+            level: if self.layer.quiet_paths.iter().any(|p| p == req.uri().path()) {
+                Level::DEBUG
+            } else {
+                Level::INFO
+            },
         };
         let fut = async move {
             log.started();
@@ -238,12 +265,15 @@ struct RequestLog {
     txid: Arc<str>,
     start: Instant,
     span: tracing::Span,
+    /// Of REQUEST_START and REQUEST_END: DEBUG for quiet paths.
+    level: Level,
 }
 
 impl RequestLog {
     fn started(&self) {
-        crate::info!(
+        crate::event!(
             self.logger,
+            self.level,
             "REQUEST_START",
             method = self.method.as_str(),
             path = self.uri.path()
@@ -296,8 +326,9 @@ impl RequestLog {
         if status.is_server_error() {
             self.span.record("otel.status_code", "ERROR");
         }
-        crate::info!(
+        crate::event!(
             self.logger,
+            self.level,
             "REQUEST_END",
             method = self.method.as_str(),
             path = self.uri.path(),
