@@ -1,5 +1,13 @@
 //! Panics in handlers and jobs: caught where they run, described once in
 //! the log, never printed a second time by the default panic hook.
+//!
+//! The hook cannot know who will catch a panic. While a [`CatchPanic`]
+//! polls, it records the panic instead of printing it; when the panic
+//! reaches the `CatchPanic`, the record becomes its log line. When the poll
+//! ends without it (the user's `catch_unwind`, tower-http's
+//! `CatchPanicLayer`), the record is printed to stderr as the standard hook
+//! prints a panic, with the transaction id: logwire hides only the panics it
+//! catches and logs itself.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -11,8 +19,46 @@ use std::task::{Context, Poll};
 thread_local! {
     /// Set while a request's future is polled inside the layer.
     static CATCHING: Cell<bool> = const { Cell::new(false) };
-    /// Where the last caught panic happened, recorded by the hook.
-    static LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The last panic the hook kept quiet, not yet claimed by a `CatchPanic`.
+    static PENDING: RefCell<Option<Pending>> = const { RefCell::new(None) };
+}
+
+/// A panic as the hook saw it.
+struct Pending {
+    message: String,
+    location: Option<String>,
+    thread: String,
+    backtrace: std::backtrace::Backtrace,
+}
+
+impl Pending {
+    /// Prints it as the standard hook does (thread, location, message,
+    /// backtrace when `RUST_BACKTRACE` asks), with the transaction id.
+    fn print(self) {
+        use std::backtrace::BacktraceStatus;
+        let mut text = format!(
+            "thread '{}' panicked at {}:\n{}\n",
+            self.thread,
+            self.location.as_deref().unwrap_or("<unknown>"),
+            self.message
+        );
+        crate::context::with_txid(|txid| {
+            if let Some(txid) = txid {
+                text.push_str(&format!("note: caught inside request or job {txid}, not by logwire\n"));
+            }
+        });
+        if self.backtrace.status() == BacktraceStatus::Captured {
+            text.push_str(&format!("stack backtrace:\n{}\n", self.backtrace));
+        }
+        crate::sink::warn_stderr!("{}", text.trim_end());
+    }
+}
+
+/// Prints the panic the hook kept quiet, if nothing claimed it.
+fn report_unclaimed() {
+    if let Some(pending) = PENDING.with(|p| p.borrow_mut().take()) {
+        pending.print();
+    }
 }
 
 /// Installs the process's panic hook (see `process`), which asks
@@ -28,10 +74,17 @@ pub(crate) fn will_be_caught(info: &panic::PanicHookInfo<'_>) -> bool {
     if !CATCHING.with(Cell::get) {
         return false;
     }
-    let location = info
-        .location()
-        .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
-    LOCATION.with(|slot| *slot.borrow_mut() = location);
+    // An earlier panic of this poll that someone inside already caught.
+    report_unclaimed();
+    let pending = Pending {
+        message: message(info.payload()),
+        location: info
+            .location()
+            .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column())),
+        thread: std::thread::current().name().unwrap_or("<unnamed>").to_owned(),
+        backtrace: std::backtrace::Backtrace::capture(),
+    };
+    PENDING.with(|slot| *slot.borrow_mut() = Some(pending));
     true
 }
 
@@ -74,10 +127,15 @@ impl<F: Future> Future for CatchPanic<F> {
         let result = panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx)));
         CATCHING.with(|c| c.set(outer));
         match result {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(poll) => {
+                report_unclaimed();
+                match poll {
+                    Poll::Pending => Poll::Pending,
+                    Poll::Ready(v) => Poll::Ready(Ok(v)),
+                }
+            }
             Err(payload) => {
-                let location = LOCATION.with(|slot| slot.borrow_mut().take());
+                let location = PENDING.with(|slot| slot.borrow_mut().take()).and_then(|p| p.location);
                 let caught = Caught {
                     message: message(&*payload),
                     location,

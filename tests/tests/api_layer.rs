@@ -388,14 +388,27 @@ async fn three_hundred_concurrent_requests_never_cross_ids() {
     assert_eq!(crossed, 0);
 }
 
+/// logwire keeps off stderr only the panics `ApiLayer` catches and logs; a
+/// panic the handler catches itself is printed as the standard hook prints
+/// it, with the request's id (real `axum::serve`, real client).
 #[test]
-fn caught_panics_are_not_printed_by_the_default_hook() {
+fn only_the_panics_the_layer_catches_are_kept_off_stderr() {
     let dir = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_logwire-child"))
         .args(["api-panic", dir.path().to_str().unwrap(), "3"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        [
+            "/boom HTTP/1.1 500 Internal Server Error",
+            "/boom HTTP/1.1 500 Internal Server Error",
+            "/boom HTTP/1.1 500 Internal Server Error",
+            "/caught-inside HTTP/1.1 200 OK",
+        ]
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("caught by the layer"), "{stderr}");
     assert!(
@@ -404,6 +417,26 @@ fn caught_panics_are_not_printed_by_the_default_hook() {
     );
     let log = std::fs::read_to_string(dir.path().join("child.log")).unwrap();
     assert_eq!(log.lines().filter(|l| l.contains("REQUEST_PANIC")).count(), 3);
+    // The handler's own catch_unwind: printed once, where and what, with the txid.
+    let inside = log.lines().find(|l| l.contains("path=/caught-inside")).unwrap();
+    let txid = logwire_tests::parse_line(inside).unwrap().txid.unwrap();
+    let printed: Vec<&str> = stderr
+        .lines()
+        .skip_while(|l| !l.contains("panicked at"))
+        .take(3)
+        .collect();
+    assert_eq!(printed.len(), 3, "{stderr}");
+    assert!(printed[0].starts_with("thread '"), "{stderr}");
+    assert!(
+        printed[0].contains("panicked at tests/src/bin/logwire-child.rs:"),
+        "{stderr}"
+    );
+    assert_eq!(printed[1], "boom inside");
+    assert_eq!(
+        printed[2],
+        format!("note: caught inside request or job {txid}, not by logwire")
+    );
+    assert_eq!(stderr.matches("boom inside").count(), 1, "{stderr}");
 }
 
 #[tokio::test]

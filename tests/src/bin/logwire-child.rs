@@ -10,8 +10,10 @@
 //! - `fallback`: log COUNT lines to a file logger whose root is ROOT (a path
 //!   that cannot be a directory);
 //! - `console`: log COUNT lines to `console_logger` (stdout; ROOT unused);
-//! - `api-panic`: serve COUNT panicking requests through `ApiLayer` with a
-//!   logger in ROOT, then panic once outside any request;
+//! - `api-panic`: serve COUNT panicking requests and one whose handler
+//!   catches its own panic through `ApiLayer` with a logger in ROOT, on a
+//!   real `axum::serve` with a real client (printing each status line),
+//!   then panic once outside any request;
 //! - `worker`: a poll loop over three queued jobs, each logging COUNT
 //!   steps 50 ms apart, touching `{ROOT}/job-started` when one begins; stop
 //!   it with SIGTERM;
@@ -241,22 +243,37 @@ fn init(log: &logwire::Logger) {
 }
 
 fn api_panics(log: logwire::Logger, count: u64) {
-    use axum::body::Body;
-    use axum::http::Request;
-    use tower::ServiceExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     async fn boom() -> &'static str {
         panic!("caught by the layer")
     }
+    async fn caught_inside() -> &'static str {
+        let caught = std::panic::catch_unwind(|| panic!("boom inside"));
+        assert!(caught.is_err());
+        "survived"
+    }
     let app = axum::Router::new()
         .route("/boom", axum::routing::get(boom))
+        .route("/caught-inside", axum::routing::get(caught_inside))
         .layer(logwire::axum::ApiLayer::new(log));
-    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     runtime.block_on(async {
-        for _ in 0..count {
-            let request = Request::get("/boom").body(Body::empty()).expect("request");
-            let response = app.clone().oneshot(request).await.expect("infallible");
-            assert_eq!(response.status(), 500);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("address");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let paths = (0..count).map(|_| "/boom").chain(["/caught-inside"]);
+        for path in paths {
+            let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+            let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+            stream.write_all(request.as_bytes()).await.expect("send");
+            let mut response = String::new();
+            stream.read_to_string(&mut response).await.expect("receive");
+            // The client's view, for the test.
+            println!("{path} {}", response.lines().next().unwrap_or(""));
         }
     });
 }
