@@ -153,6 +153,15 @@ pub(crate) fn propagate_fn<R>(f: impl FnOnce() -> R) -> impl FnOnce() -> R {
     }
 }
 
+/// Runs `f` as part of a request or job: its txid and logger in force.
+pub(crate) fn request_sync<R>(txid: Arc<str>, logger: Logger, f: impl FnOnce() -> R) -> R {
+    let mut txid = Slot::Set(Some(txid));
+    let mut logger = Slot::Set(Some(logger));
+    let _txid = Enter::new(&TXID, &mut txid);
+    let _logger = Enter::new(&LOGGER, &mut logger);
+    f()
+}
+
 /// Runs `f` with `txid` in force.
 pub(crate) fn txid_sync<R>(txid: Arc<str>, f: impl FnOnce() -> R) -> R {
     let mut slot = Slot::Set(Some(txid));

@@ -123,28 +123,35 @@ impl<F: Future> Future for CatchPanic<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let inner = self.project().inner;
-        let outer = CATCHING.with(|c| c.replace(true));
-        let result = panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx)));
-        CATCHING.with(|c| c.set(outer));
-        match result {
-            Ok(poll) => {
-                report_unclaimed();
-                match poll {
-                    Poll::Pending => Poll::Pending,
-                    Poll::Ready(v) => Poll::Ready(Ok(v)),
-                }
-            }
-            Err(payload) => {
-                let location = PENDING.with(|slot| slot.borrow_mut().take()).and_then(|p| p.location);
-                let caught = Caught {
-                    message: message(&*payload),
-                    location,
-                };
-                // A payload whose Drop panics would abort; drop it here where
-                // a second panic is still caught.
-                let _ = panic::catch_unwind(AssertUnwindSafe(|| drop(payload)));
-                Poll::Ready(Err(caught))
-            }
+        match catch(|| inner.poll(cx)) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Err(caught) => Poll::Ready(Err(caught)),
+        }
+    }
+}
+
+/// Calls `f` with its panics caught and described for the log (see the
+/// module docs: a panic `f` catches itself is printed, not hidden).
+pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Caught> {
+    let outer = CATCHING.with(|c| c.replace(true));
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    CATCHING.with(|c| c.set(outer));
+    match result {
+        Ok(value) => {
+            report_unclaimed();
+            Ok(value)
+        }
+        Err(payload) => {
+            let location = PENDING.with(|slot| slot.borrow_mut().take()).and_then(|p| p.location);
+            let caught = Caught {
+                message: message(&*payload),
+                location,
+            };
+            // A payload whose Drop panics would abort; drop it here where
+            // a second panic is still caught.
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| drop(payload)));
+            Err(caught)
         }
     }
 }

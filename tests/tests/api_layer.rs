@@ -137,6 +137,8 @@ async fn start_and_end_lines_under_a_fresh_uuid() {
     let id = request_id(&response);
     let uuid = regex::Regex::new(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$").unwrap();
     assert!(uuid.is_match(&id), "{id}");
+    assert_eq!(cap.records().len(), 1, "REQUEST_END waits for the end of the body");
+    assert_eq!(text(response).await, "ok");
     assert_eq!(
         masked(&cap),
         [
@@ -164,6 +166,7 @@ async fn the_query_string_and_authorization_never_reach_the_log() {
         .unwrap();
     let response = app(log).oneshot(req).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(text(response).await, "ok");
     let all = cap.text();
     assert!(all.contains("path=/api/health "));
     assert!(!all.contains("QUERY-SECRET-1"), "{all}");
@@ -300,10 +303,7 @@ async fn client_ids_are_used_only_when_asked_and_safe() {
 // A real server on 127.0.0.1:0, driven over real TCP connections.
 
 async fn serve(logger: Logger) -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app(logger)).await.unwrap() });
-    addr
+    serve_app(app(logger)).await
 }
 
 /// One HTTP/1.1 exchange on a kept-alive connection: (status, x-request-id, body).
@@ -480,4 +480,102 @@ async fn quiet_paths_write_start_and_end_at_debug_and_errors_at_error() {
     let (app, cap) = quiet(Level::DEBUG);
     get_path(app, "/api/health").await;
     assert_eq!(messages(&cap), ["DEBUG REQUEST_START", "DEBUG REQUEST_END"]);
+}
+
+/// Serves `app` on a real listener; its address.
+async fn serve_app(app: Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+/// One request on its own connection; what came back before it closed.
+async fn fetch_raw(addr: std::net::SocketAddr, path: &str) -> String {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut bytes = Vec::new();
+    // A body cut short by the server ends the read with an error or EOF.
+    let _ = stream.read_to_end(&mut bytes).await;
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// A body of three chunks 30 ms apart; `fail` says what happens instead
+/// of the third.
+fn slow_body(fail: Option<&'static str>) -> Body {
+    let chunks = futures_util::stream::unfold(0u32, move |i| async move {
+        if i == 3 {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let item = match (i, fail) {
+            (2, Some("panic")) => panic!("stream broke"),
+            (2, Some(error)) => Err(std::io::Error::other(error)),
+            _ => Ok(format!("chunk{i};")),
+        };
+        Some((item, i + 1))
+    });
+    Body::from_stream(chunks)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_end_waits_for_the_body_and_a_failing_body_is_one_error_line() {
+    let (log, cap) = Logger::builder("api").level(Level::INFO).build_capture();
+    let app = Router::new()
+        .route("/stream", get(|| async { slow_body(None) }))
+        .route("/stream-error", get(|| async { slow_body(Some("disk gone")) }))
+        .route("/stream-panic", get(|| async { slow_body(Some("panic")) }))
+        .layer(ApiLayer::new(log));
+    let addr = serve_app(app).await;
+    let lines = |path: &str| -> Vec<logwire::Record> {
+        cap.records()
+            .into_iter()
+            .filter(|r| r.field("path").is_some_and(|p| p == path))
+            .collect()
+    };
+
+    let response = fetch_raw(addr, "/stream").await;
+    assert!(
+        response.contains("chunk0;") && response.contains("chunk2;"),
+        "{response}"
+    );
+    let records = lines("/stream");
+    let messages: Vec<&str> = records.iter().map(|r| r.message.as_str()).collect();
+    assert_eq!(messages, ["REQUEST_START", "REQUEST_END"]);
+    let Some(logwire::Value::F64(ms)) = records[1].field("duration_ms") else {
+        panic!()
+    };
+    assert!(*ms >= 90.0, "duration_ms counts to the end of the body: {ms}");
+
+    for (path, message, text) in [
+        ("/stream-error", "REQUEST_BODY_ERROR", "disk gone"),
+        ("/stream-panic", "REQUEST_PANIC", "stream broke"),
+    ] {
+        let response = fetch_raw(addr, path).await;
+        assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+        assert!(
+            response.contains("chunk1;") && !response.contains("chunk2;"),
+            "{response}"
+        );
+        // The server is done with the request once the connection closed.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while lines(path).len() < 3 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let records = lines(path);
+        let messages: Vec<&str> = records.iter().map(|r| r.message.as_str()).collect();
+        assert_eq!(messages, ["REQUEST_START", message, "REQUEST_END"], "{path}");
+        let txid = records[0].txid.clone().unwrap();
+        assert!(
+            records.iter().all(|r| r.txid.as_deref() == Some(txid.as_str())),
+            "{path}"
+        );
+        assert_eq!(records[1].level, Level::ERROR);
+        let error = records[1]
+            .field(if message == "REQUEST_PANIC" { "panic" } else { "error" })
+            .unwrap();
+        assert!(error.to_string().contains(text), "{path}: {error}");
+        assert_eq!(records[2].field("status_code"), Some(&logwire::Value::U64(200)));
+    }
 }

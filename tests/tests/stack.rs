@@ -193,6 +193,8 @@ async fn another_layer_sees_everything_inside_requests_and_jobs_and_the_file_hol
         .unwrap();
     assert_eq!(response.status(), 200);
     let txid = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    // REQUEST_END is written when the body has been sent.
+    axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
 
     let builds = BuildService::new(worker.clone());
     logwire::worker::Job::new(&worker, "build-7")

@@ -9,15 +9,14 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::http::{header, HeaderName, HeaderValue, Request, Response, StatusCode};
+use axum::http::{Request, Response, StatusCode};
 use tower::{Layer, Service};
 
-use super::error::ErrorDetail;
+use super::body::LoggedBody;
+use super::log::{RequestLog, X_REQUEST_ID};
 use super::request_id;
 use crate::panic::{self, CatchPanic};
 use crate::{Level, Logger};
-
-static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Logs every request of an axum app and gives its handlers their logger.
 ///
@@ -25,10 +24,14 @@ static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// - a new UUID v4 transaction id, in force for the whole request
 ///   (handler, services, and libraries logging through `tracing`), and
 ///   returned as the `x-request-id` response header;
-/// - INFO `REQUEST_START | method=GET path=/api/builds` and INFO
+/// - INFO `REQUEST_START | method=GET path=/api/builds` and, when the
+///   response body has ended (sent whole, failed, or dropped), INFO
 ///   `REQUEST_END | method=GET path=/api/builds status_code=200
 ///   duration_ms=0.412`; the path never includes the query string, where
 ///   tokens travel;
+/// - a panic or an error while the body streams: one ERROR line
+///   (`REQUEST_PANIC` or `REQUEST_BODY_ERROR`) with the txid, and the
+///   connection is closed (the status line has already gone out);
 /// - the logger in the request's extensions, so that `Logger` and every
 ///   `#[logwire::service]` are extractors;
 /// - for a 5xx response, exactly one ERROR line with the text of its
@@ -224,8 +227,10 @@ where
             } else {
                 Level::INFO
             },
+            status: StatusCode::OK,
         };
         let fut = async move {
+            let mut log = log;
             log.started();
             let mut response = match CatchPanic::new(inner.call(req)).await {
                 Ok(Ok(mut response)) => {
@@ -235,8 +240,9 @@ where
                 Ok(Err(never)) => match never {},
                 Err(caught) => log.panicked(&caught),
             };
-            log.ended(&mut response);
-            Ok(response)
+            log.answered(&mut response);
+            // REQUEST_END is written when the body has ended.
+            Ok(response.map(|body| Body::new(LoggedBody::new(body, log))))
         };
         Box::pin(crate::context::request_scope(
             txid,
@@ -255,96 +261,4 @@ impl ApiLayer {
             _ => Arc::from(request_id::new_uuid_v4()),
         }
     }
-}
-
-/// The lines of one request.
-struct RequestLog {
-    logger: Logger,
-    method: axum::http::Method,
-    uri: axum::http::Uri,
-    txid: Arc<str>,
-    start: Instant,
-    span: tracing::Span,
-    /// Of REQUEST_START and REQUEST_END: DEBUG for quiet paths.
-    level: Level,
-}
-
-impl RequestLog {
-    fn started(&self) {
-        crate::event!(
-            self.logger,
-            self.level,
-            "REQUEST_START",
-            method = self.method.as_str(),
-            path = self.uri.path()
-        );
-    }
-
-    /// One ERROR line for a 5xx, with its [`ErrorDetail`]; the detail never
-    /// leaves with the response.
-    fn server_error(&self, response: &mut Response<Body>) {
-        let status = response.status();
-        let detail = response.extensions_mut().remove::<ErrorDetail>();
-        if status.is_server_error() {
-            let text = detail.as_ref().map_or(
-                "no ErrorDetail on the response: attach logwire::axum::ErrorDetail to say what failed",
-                ErrorDetail::text,
-            );
-            crate::error!(
-                self.logger,
-                "REQUEST_ERROR",
-                method = self.method.as_str(),
-                path = self.uri.path(),
-                status_code = status.as_u16(),
-                error = text,
-            );
-        }
-    }
-
-    /// One ERROR line for a handler's panic, and the 500 that answers it.
-    fn panicked(&self, caught: &panic::Caught) -> Response<Body> {
-        crate::error!(
-            self.logger,
-            "REQUEST_PANIC",
-            method = self.method.as_str(),
-            path = self.uri.path(),
-            panic = caught.message.as_str(),
-            location = caught.location.as_deref().unwrap_or("unknown"),
-        );
-        panic_response(&self.txid)
-    }
-
-    /// Sets `x-request-id`, records the status on the span and writes
-    /// REQUEST_END.
-    fn ended(&self, response: &mut Response<Body>) {
-        if let Ok(value) = HeaderValue::from_str(&self.txid) {
-            response.headers_mut().insert(X_REQUEST_ID.clone(), value);
-        }
-        let status = response.status();
-        self.span.record("status_code", status.as_u16());
-        #[cfg(feature = "otel")]
-        if status.is_server_error() {
-            self.span.record("otel.status_code", "ERROR");
-        }
-        crate::event!(
-            self.logger,
-            self.level,
-            "REQUEST_END",
-            method = self.method.as_str(),
-            path = self.uri.path(),
-            status_code = status.as_u16(),
-            duration_ms = crate::elapsed_ms(self.start),
-        );
-    }
-}
-
-fn panic_response(request_id: &str) -> Response<Body> {
-    // The id is a UUID or passed `acceptable`: no JSON escaping needed.
-    let body = format!("{{\"error\":\"internal server error\",\"request_id\":\"{request_id}\"}}");
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
 }

@@ -16,8 +16,10 @@ use axum::response::{IntoResponse, Response};
 
 use crate::Logger;
 
+mod body;
 mod error;
 mod layer;
+mod log;
 mod request_id;
 
 pub use error::{ApiError, ErrorDetail};
