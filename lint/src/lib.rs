@@ -11,6 +11,7 @@
 //! | LW003 | a logger built (`file_logger`, `console_logger`, `Logger::builder`, `Logger::capture`, through any alias, also inside macro calls) outside `main`, a binary's top level and tests |
 //! | LW004 | `println!`, `eprintln!`, `print!`, `eprint!` or `dbg!` in a service's methods |
 //! | LW005 | an axum handler (a function passed to `get`, `post`, … in `.route(..)`) that builds a service with `new` |
+//! | LW006 | `#[log(record(x))]` where the crate derives `Debug` for `x`'s type and that type has a secret-named field (`password`, `token`, …) |
 //! | LW000 | a suppression comment without a reason, or one that suppresses nothing |
 //!
 //! `// logwire-lint: allow(LW003) <reason>` on the line before a finding
@@ -55,6 +56,8 @@ pub enum Code {
     LW004,
     /// An axum handler that builds a service with `new`.
     LW005,
+    /// A recorded argument whose type derives `Debug` over a secret field.
+    LW006,
 }
 
 impl fmt::Display for Code {
@@ -74,6 +77,7 @@ impl std::str::FromStr for Code {
             "LW003" => Code::LW003,
             "LW004" => Code::LW004,
             "LW005" => Code::LW005,
+            "LW006" => Code::LW006,
             _ => return Err(()),
         })
     }

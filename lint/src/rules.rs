@@ -1,6 +1,6 @@
-//! The rules, LW001–LW005, over the parsed files of one crate.
+//! The rules, LW001–LW006, over the parsed files of one crate.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
@@ -30,6 +30,75 @@ fn is_test_fn(attrs: &[syn::Attribute]) -> bool {
 pub(crate) struct CrateFacts {
     services: HashSet<String>,
     handlers: HashSet<String>,
+    /// Types with a derived `Debug` and a secret-named field: type → field.
+    secret_debug: HashMap<String, String>,
+    /// Types with a hand-written `Debug` impl.
+    own_debug: HashSet<String>,
+}
+
+/// Names that mark a secret, matched case-insensitively anywhere in a name:
+/// the list `#[logwire::service]` and logwire's redaction use.
+const SECRET_MARKERS: [&str; 6] = ["password", "secret", "token", "credential", "api_key", "authorization"];
+
+fn is_secret(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    SECRET_MARKERS.iter().any(|m| lower.contains(m))
+}
+
+/// Whether `#[derive(..)]` among `attrs` derives `Debug`.
+fn derives_debug(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().filter(|a| a.path().is_ident("derive")).any(|a| {
+        a.parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+            .is_ok_and(|paths| {
+                paths
+                    .iter()
+                    .any(|p| p.segments.last().is_some_and(|s| s.ident == "Debug"))
+            })
+    })
+}
+
+/// The first secret-named field of a struct or of an enum's variants.
+fn secret_field<'f>(mut fields: impl Iterator<Item = &'f syn::Field>) -> Option<String> {
+    fields.find_map(|f| f.ident.as_ref().map(|i| i.to_string()).filter(|n| is_secret(n)))
+}
+
+/// The arguments named in `#[log(record(a, b))]`.
+fn recorded_args(attrs: &[syn::Attribute]) -> Vec<syn::Ident> {
+    let mut out = Vec::new();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("log")) {
+        let Ok(list) = attr.meta.require_list() else { continue };
+        let mut tokens = list.tokens.clone().into_iter().peekable();
+        while let Some(tt) = tokens.next() {
+            let proc_macro2::TokenTree::Ident(i) = tt else { continue };
+            if i != "record" {
+                continue;
+            }
+            if let Some(proc_macro2::TokenTree::Group(g)) = tokens.peek() {
+                out.extend(g.stream().into_iter().filter_map(|t| match t {
+                    proc_macro2::TokenTree::Ident(i) => Some(i),
+                    _ => None,
+                }));
+            }
+        }
+    }
+    out
+}
+
+/// The type an argument has, behind references.
+fn arg_type<'s>(sig: &'s syn::Signature, name: &syn::Ident) -> Option<&'s syn::Type> {
+    sig.inputs.iter().find_map(|input| match input {
+        syn::FnArg::Typed(t) => match &*t.pat {
+            syn::Pat::Ident(p) if p.ident == *name => {
+                let mut ty = &*t.ty;
+                while let syn::Type::Reference(r) = ty {
+                    ty = &r.elem;
+                }
+                Some(ty)
+            }
+            _ => None,
+        },
+        syn::FnArg::Receiver(_) => None,
+    })
 }
 
 impl CrateFacts {
@@ -94,6 +163,30 @@ impl<'ast> Visit<'ast> for Facts<'_> {
         if has_logger_field(self.names, s) {
             self.facts.services.insert(s.ident.to_string());
         }
+        if derives_debug(&s.attrs) {
+            if let Some(field) = secret_field(s.fields.iter()) {
+                self.facts.secret_debug.insert(s.ident.to_string(), field);
+            }
+        }
+    }
+
+    fn visit_item_enum(&mut self, e: &'ast syn::ItemEnum) {
+        if derives_debug(&e.attrs) {
+            if let Some(field) = secret_field(e.variants.iter().flat_map(|v| v.fields.iter())) {
+                self.facts.secret_debug.insert(e.ident.to_string(), field);
+            }
+        }
+    }
+
+    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+        let is_debug = i
+            .trait_
+            .as_ref()
+            .is_some_and(|(_, path, _)| path.segments.last().is_some_and(|s| s.ident == "Debug"));
+        if is_debug {
+            self.facts.own_debug.extend(type_name(&i.self_ty));
+        }
+        syn::visit::visit_item_impl(self, i);
     }
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
@@ -213,6 +306,30 @@ impl Rules<'_> {
         }
     }
 
+    /// LW006: `#[log(record(x))]` where the crate derives `Debug` for `x`'s
+    /// type, which has a secret-named field.
+    fn recorded_secrets(&mut self, f: &syn::ImplItemFn) {
+        for arg in recorded_args(&f.attrs) {
+            let Some(ty) = arg_type(&f.sig, &arg).and_then(type_name) else {
+                continue;
+            };
+            if self.facts.own_debug.contains(&ty) {
+                continue;
+            }
+            if let Some(field) = self.facts.secret_debug.get(&ty) {
+                let message = format!(
+                    "`record({arg})` writes `{ty}` with its derived `Debug`, and `{ty}` has a secret field `{field}`"
+                );
+                self.push(
+                    Code::LW006,
+                    arg.span(),
+                    message,
+                    "logwire writes secret-named fields as `***`, but a secret under another name is written as it is: implement `Debug` for the type to print only what is safe, or record the fields you need as arguments",
+                );
+            }
+        }
+    }
+
     /// Arguments of a macro call that parse as expressions are checked too.
     fn macro_args(&mut self, mac: &syn::Macro) {
         let last = mac
@@ -259,6 +376,9 @@ impl<'ast> Visit<'ast> for Rules<'_> {
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        if self.service_impl > 0 {
+            self.recorded_secrets(f);
+        }
         let test = is_test_fn(&f.attrs);
         self.test_depth += usize::from(test);
         self.fn_stack.push((f.sig.ident.to_string(), false));

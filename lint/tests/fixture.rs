@@ -46,6 +46,7 @@ fn every_rule_is_found_where_it_is_broken() {
             (Code::LW002, "src/services.rs", 9, 1),     // the `impl`
             (Code::LW004, "src/services.rs", 22, 9),    // println!
             (Code::LW004, "src/services.rs", 23, 9),    // dbg!
+            (Code::LW006, "src/services.rs", 58, 18),   // record(req) of a derived Debug
         ]
     );
     assert_eq!(report.parse_errors.len(), 1);

@@ -251,8 +251,4 @@ impl Value {
         v.record(&mut r);
         r.0.unwrap_or(Value::Str(String::new()))
     }
-
-    pub(crate) fn of_debug(v: &dyn fmt::Debug) -> Value {
-        Value::Str(format!("{v:?}"))
-    }
 }

@@ -175,6 +175,7 @@ pub mod otel;
 mod panic;
 mod paths;
 mod process;
+mod redact;
 mod service;
 mod sink;
 mod span;
@@ -342,10 +343,11 @@ pub mod __private {
         Value::of(v)
     }
 
-    /// An argument recorded through `Debug` (`#[log(record(..))]`).
+    /// An argument recorded through `Debug` (`#[log(record(..))]`), with
+    /// every secret-named field or map key inside it written `***`.
     #[inline]
     pub fn value_debug(v: &dyn ::core::fmt::Debug) -> Value {
-        Value::of_debug(v)
+        Value::Str(crate::redact::redact_debug(&format!("{v:?}")))
     }
 
     /// Writes a line of an event macro and hands it to the `tracing` stack.

@@ -203,19 +203,60 @@ fn structs_are_not_recorded_and_secrets_never_are() {
 }
 
 #[test]
-fn record_writes_a_struct_with_debug() {
+fn record_writes_a_struct_with_debug_and_its_secrets_as_stars() {
     let (svc, cap) = service();
     let req = LoginRequest {
-        user: "ann".into(),
-        password: "p".into(),
+        user: "eve".into(),
+        password: "hunter2".into(),
     };
     svc.login_recorded(&req);
     assert_eq!(
         masked(&cap),
         [
-            r#"api - DEBUG - METHOD_END | method=BuildService::login_recorded req="LoginRequest { user: \"ann\", password: \"p\" }" elapsed_ms=E"#
+            r#"api - DEBUG - METHOD_END | method=BuildService::login_recorded req="LoginRequest { user: \"eve\", password: *** }" elapsed_ms=E"#
         ]
     );
+}
+
+#[derive(Debug)]
+#[allow(dead_code)] // read only through Debug
+struct Deploy {
+    target: String,
+    login: LoginRequest,
+    headers: std::collections::BTreeMap<&'static str, String>,
+}
+
+#[logwire::service]
+struct Deployer {
+    logger: Logger,
+}
+
+#[logwire::service]
+impl Deployer {
+    #[log(record(req))]
+    fn deploy(&self, req: Deploy) -> bool {
+        !req.target.is_empty()
+    }
+}
+
+#[test]
+fn record_stars_secret_fields_and_map_keys_at_any_depth() {
+    let (log, cap) = Logger::capture("api");
+    let req = Deploy {
+        target: "prod".into(),
+        login: LoginRequest {
+            user: "eve".into(),
+            password: "hunter2".into(),
+        },
+        headers: [("X-Api-Key", "k-123".to_owned()), ("Accept", "json".to_owned())].into(),
+    };
+    Deployer::new(log).deploy(req);
+    let recorded = cap.records()[0].field("req").unwrap().to_string();
+    assert_eq!(
+        recorded,
+        r#"Deploy { target: "prod", login: LoginRequest { user: "eve", password: *** }, headers: {"Accept": "json", "X-Api-Key": ***} }"#
+    );
+    assert!(!cap.text().contains("hunter2") && !cap.text().contains("k-123"));
 }
 
 #[test]
