@@ -13,6 +13,10 @@ use crate::ast::Struct;
 use crate::attr::Inject;
 
 pub(super) fn expand(s: &Struct<'_>) -> TokenStream {
+    super::variants(s).iter().map(|v| expand_variant(s, v)).collect()
+}
+
+fn expand_variant(s: &Struct<'_>, variant: &super::Variant) -> TokenStream {
     let ident = &s.original.ident;
     let axum = quote!(::logwire::__private::axum);
     let mut generics = s.original.generics.clone();
@@ -23,7 +27,7 @@ pub(super) fn expand(s: &Struct<'_>) -> TokenStream {
         .push(parse_quote!(__LogwireState: ::core::marker::Send + ::core::marker::Sync));
 
     let mut values = Vec::new();
-    for (i, f) in s.fields.iter().enumerate() {
+    for (i, f) in s.fields.iter().enumerate().filter(|(i, _)| variant.present[*i]) {
         let (name, ty, cfgs) = (f.ident, f.ty, super::cfgs(f));
         if i == 0 && f.ident == "logger" && super::injected(f).is_none() {
             // Not awaited: the future must not depend on this type, which
@@ -69,8 +73,10 @@ pub(super) fn expand(s: &Struct<'_>) -> TokenStream {
     }
     let (impl_generics, _, where_clause) = generics.split_for_impl();
     let (_, ty_generics, _) = s.original.generics.split_for_impl();
+    let cfg = &variant.cfg;
     quote! {
         ::logwire::__private::axum_glue! {
+            #cfg
             #[automatically_derived]
             impl #impl_generics #axum::extract::FromRequestParts<__LogwireState> for #ident #ty_generics #where_clause {
                 type Rejection = #axum::response::Response;

@@ -19,6 +19,60 @@ fn cfgs<'a>(f: &crate::ast::Field<'a>) -> Vec<&'a syn::Attribute> {
     f.original.attrs.iter().filter(|a| a.path().is_ident("cfg")).collect()
 }
 
+/// The `cfg` predicate of a field: `all(..)` of its `#[cfg(..)]`s, or
+/// `None` for a field that is always compiled.
+fn cfg_predicate(f: &crate::ast::Field<'_>) -> Option<TokenStream> {
+    let preds: Vec<TokenStream> = cfgs(f)
+        .iter()
+        .filter_map(|a| a.meta.require_list().ok().map(|l| l.tokens.clone()))
+        .collect();
+    (!preds.is_empty()).then(|| quote!(all(#(#preds),*)))
+}
+
+/// Which fields one generated impl has, and the `#[cfg]` it carries.
+pub(crate) struct Variant {
+    /// `#[cfg(..)]` for the impl, empty when no field is gated.
+    pub(crate) cfg: TokenStream,
+    /// Per field: compiled in this variant.
+    pub(crate) present: Vec<bool>,
+}
+
+/// One impl per combination of the gated fields (at most 16): a `where`
+/// bound cannot carry `#[cfg]` on stable Rust, and the bound of a field
+/// compiled out may name a type that does not exist.
+pub(crate) fn variants(s: &Struct<'_>) -> Vec<Variant> {
+    const MAX_GATED: usize = 4;
+    let preds: Vec<Option<TokenStream>> = s.fields.iter().map(cfg_predicate).collect();
+    let gated: Vec<usize> = (0..preds.len()).filter(|&i| preds[i].is_some()).collect();
+    if gated.is_empty() || gated.len() > MAX_GATED {
+        // More gated fields than impls we would write: their bounds stay
+        // unconditional, their values keep their `#[cfg]`.
+        return vec![Variant {
+            cfg: TokenStream::new(),
+            present: vec![true; preds.len()],
+        }];
+    }
+    (0..1u32 << gated.len())
+        .map(|mask| {
+            let mut present = vec![true; preds.len()];
+            let mut conds = Vec::new();
+            for (bit, &i) in gated.iter().enumerate() {
+                let pred = preds[i].as_ref().expect("gated");
+                if mask & (1 << bit) == 0 {
+                    present[i] = false;
+                    conds.push(quote!(not(#pred)));
+                } else {
+                    conds.push(pred.clone());
+                }
+            }
+            Variant {
+                cfg: quote!(#[cfg(all(#(#conds),*))]),
+                present,
+            }
+        })
+        .collect()
+}
+
 /// How a field is provided: the logger never by `#[inject]` (an error
 /// already says so; the glue must not add another).
 fn injected(f: &crate::ast::Field<'_>) -> Option<crate::attr::Inject> {
