@@ -53,10 +53,20 @@ impl Drop for Tmpfs<'_> {
     }
 }
 
-#[test]
-fn a_full_disk_neither_doubles_nor_tears_a_line_and_writing_resumes() {
+/// How the test gives the full disk room again.
+#[derive(Clone, Copy, PartialEq)]
+enum Room {
+    /// Remove a ballast file.
+    Ballast,
+    /// Delete the log's rotated backups, as an operator would.
+    Backups,
+}
+
+/// A child logs `2 × COUNT` lines to a tmpfs that fills up, then gets room
+/// again; every line is in the file or on stderr exactly once, whole.
+fn full_disk(size: &str, max_bytes: u64, room: Room) {
     let mnt = tempfile::tempdir().unwrap();
-    let tmpfs = match Tmpfs::mount(mnt.path(), "64k") {
+    let tmpfs = match Tmpfs::mount(mnt.path(), size) {
         Ok(t) => t,
         Err(why) => {
             println!("skipped: a real full disk needs a tmpfs, and mounting one failed ({why}); run as root");
@@ -64,12 +74,17 @@ fn a_full_disk_neither_doubles_nor_tears_a_line_and_writing_resumes() {
         }
     };
     let sync = tempfile::tempdir().unwrap();
-    // Leave the log about 24 KiB; removing the ballast gives 40 KiB back.
-    std::fs::write(mnt.path().join("ballast"), vec![0u8; 40 * 1024]).unwrap();
-    const COUNT: u64 = 400; // 2 × 400 lines of ~120 bytes: far more than fits
+    if room == Room::Ballast {
+        // Leave the log about 24 KiB; removing the ballast gives 40 KiB back.
+        std::fs::write(mnt.path().join("ballast"), vec![0u8; 40 * 1024]).unwrap();
+    }
+    // Lines of ~120 bytes: 2 × COUNT is far more than fits.
+    const COUNT: u64 = 400;
+    let count = if room == Room::Backups { 10 * COUNT } else { COUNT };
     let mut child = Command::new(env!("CARGO_BIN_EXE_logwire-child"))
-        .args(["diskfull", mnt.path().to_str().unwrap(), &COUNT.to_string()])
+        .args(["diskfull", mnt.path().to_str().unwrap(), &count.to_string()])
         .env("CHILD_SYNC", sync.path())
+        .env("CHILD_MAX_BYTES", max_bytes.to_string())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -84,11 +99,18 @@ fn a_full_disk_neither_doubles_nor_tears_a_line_and_writing_resumes() {
         assert!(Instant::now() < deadline, "the child never filled the disk");
         std::thread::sleep(Duration::from_millis(5));
     }
-    std::fs::remove_file(mnt.path().join("ballast")).unwrap();
+    match room {
+        Room::Ballast => std::fs::remove_file(mnt.path().join("ballast")).unwrap(),
+        Room::Backups => {
+            for i in 1..=10 {
+                let _ = std::fs::remove_file(mnt.path().join(format!("child.log.{i}")));
+            }
+        }
+    }
     std::fs::write(sync.path().join("go"), b"").unwrap();
     assert!(child.wait().unwrap().success());
     let stderr = reader.join().unwrap();
-    let file = std::fs::read_to_string(mnt.path().join("child.log")).unwrap();
+    let files = logwire_tests::read_rotated(mnt.path(), "child.log");
     drop(tmpfs);
 
     let warnings: Vec<&str> = stderr.lines().filter(|l| l.starts_with("logwire: ")).collect();
@@ -96,18 +118,41 @@ fn a_full_disk_neither_doubles_nor_tears_a_line_and_writing_resumes() {
     assert!(warnings[0].contains("No space left on device"), "{}", warnings[0]);
     let on_stderr: Vec<&str> = stderr.lines().filter(|l| !l.starts_with("logwire: ")).collect();
     assert!(!on_stderr.is_empty(), "the disk never filled");
-    // Whole lines only on stderr; in the file, at most the one line the
-    // full disk cut short, alone on its line (a cut line may still parse:
-    // its `pad` is what gives it away).
+    // Whole lines only, on stderr and in every file (a cut line may still
+    // parse: its `pad` is what gives it away).
     let whole = |l: &&str| l.ends_with(" pad=0123456789abcdef0123456789abcdef");
     assert!(on_stderr.iter().all(whole), "{on_stderr:?}");
-    let (in_file, cut): (Vec<&str>, Vec<&str>) = file.lines().partition(whole);
-    assert!(cut.len() <= 1, "{cut:?}");
-    let report = check_lines(in_file.into_iter().chain(on_stderr.iter().copied()), 1, 2 * COUNT);
-    assert_eq!((report.lost, report.duplicated, report.torn), (0, 0, 0), "{report:?}");
-    // Writing to the file resumed once there was room.
-    let last = file.lines().last().unwrap();
-    assert!(last.contains(&format!("seq={}", 2 * COUNT - 1)), "{last}");
+    let in_files: Vec<&str> = files.iter().flat_map(|(_, text)| text.lines()).collect();
+    let cut: Vec<&&str> = in_files.iter().filter(|l| !whole(l)).collect();
+    assert!(cut.is_empty(), "torn lines in the files: {cut:?}");
+    let report = check_lines(in_files.iter().copied().chain(on_stderr.iter().copied()), 1, 2 * count);
+    if room == Room::Ballast {
+        assert_eq!((report.lost, report.duplicated, report.torn), (0, 0, 0), "{report:?}");
+    } else {
+        // Deleted backups took their lines with them; nothing else is lost.
+        assert_eq!((report.duplicated, report.torn), (0, 0), "{report:?}");
+    }
+    // Writing to the files resumed once there was room.
+    let resumed = in_files
+        .iter()
+        .filter_map(|l| l.split(" seq=").nth(1)?.split(' ').next()?.parse::<u64>().ok());
+    assert!(
+        resumed.clone().any(|seq| seq >= count),
+        "no line of the second half reached a file"
+    );
+    if room == Room::Ballast {
+        assert_eq!(resumed.max(), Some(2 * count - 1));
+    }
+}
+
+#[test]
+fn a_full_disk_neither_doubles_nor_tears_a_line_and_writing_resumes() {
+    full_disk("64k", 1_048_576, Room::Ballast);
+}
+
+#[test]
+fn a_rotating_log_on_a_full_disk_tears_no_line_when_backups_are_deleted() {
+    full_disk("256k", 64 * 1024, Room::Backups);
 }
 
 extern "C" {

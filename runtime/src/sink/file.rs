@@ -20,7 +20,9 @@
 //!   leaves part of a line, and the next line must not be glued to it. The
 //!   fragment stays in the file, alone on its line;
 //! - when a `write` is cut short, the lines it wrote whole count as
-//!   written; the rest, from the start of the cut line, is not.
+//!   written; the rest, from the start of the cut line, is not, and what
+//!   reached the file of the cut line is truncated away (under the lock, no
+//!   one else has appended since).
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Write};
@@ -282,7 +284,7 @@ impl FileSink {
                     n => n,
                 }
             };
-            write_lines(file, rest, take)?;
+            write_lines(file, rest, take, size)?;
         }
         Ok(())
     }
@@ -355,24 +357,39 @@ impl ForkHold<'_> {
     }
 }
 
-/// Writes the first `len` bytes of `rest` (whole lines) and advances
-/// `rest` past them. When a `write` fails part-way, `rest` is advanced past
-/// the lines written whole only: a line cut short counts as not written.
-fn write_lines(file: &mut File, rest: &mut &[u8], len: usize) -> io::Result<()> {
+/// Writes the first `len` bytes of `rest` (whole lines) to the end of
+/// `file`, which is `size` bytes long, and advances `rest` past them. When
+/// a `write` fails part-way (a full disk), `rest` is advanced past the
+/// lines written whole only, and the part of the next line that did reach
+/// the file is cut off again: no other writer appends while we hold the
+/// lock, so the file ends with the last whole line, as if the cut line had
+/// never been started.
+fn write_lines(file: &mut File, rest: &mut &[u8], len: usize, size: u64) -> io::Result<()> {
     let mut written = 0;
     while written < len {
-        match file.write(&rest[written..len]) {
-            Ok(0) => return Err(cut_short(rest, written, io::ErrorKind::WriteZero.into())),
-            Ok(n) => written += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(cut_short(rest, written, e)),
+        let e = match file.write(&rest[written..len]) {
+            Ok(0) => io::ErrorKind::WriteZero.into(),
+            Ok(n) => {
+                written += n;
+                continue;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => e,
+        };
+        let whole = cut_short(rest, written);
+        if whole < written {
+            // If this fails too, the next batch still ends the fragment's line.
+            let _ = file.set_len(size + whole as u64);
         }
+        return Err(e);
     }
     *rest = &rest[len..];
     Ok(())
 }
 
-fn cut_short(rest: &mut &[u8], written: usize, e: io::Error) -> io::Error {
+/// Advances `rest` past the lines of its first `written` bytes that reached
+/// the file whole; returns how many bytes that is.
+fn cut_short(rest: &mut &[u8], written: usize) -> usize {
     let whole = if rest.get(written) == Some(&b'\n') {
         // Only the terminator is missing: the line is in the file, and the
         // next batch ends it.
@@ -381,7 +398,7 @@ fn cut_short(rest: &mut &[u8], written: usize, e: io::Error) -> io::Error {
         rest[..written].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
     };
     *rest = &rest[whole..];
-    e
+    whole
 }
 
 /// Ends the file with `\n` when its last byte is something else (a line

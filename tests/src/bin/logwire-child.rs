@@ -23,7 +23,8 @@
 //!   (`LOG_LEVEL`), then `try_init` again (its error goes to stderr), then
 //!   library events of `hyper` and `sqlx` at DEBUG, INFO and WARN and the
 //!   logger's own `APP_DEBUG` and `APP_INFO`;
-//! - `diskfull`: log COUNT lines in batches of 10, each batch flushed,
+//! - `diskfull`: log COUNT lines (rotating at `CHILD_MAX_BYTES`, 10 backups)
+//!   in batches of 10, each batch flushed,
 //!   touch `{CHILD_SYNC}/ready`, wait for `{CHILD_SYNC}/go`, log COUNT more
 //!   (for a disk that fills up and then has room again);
 //! - `script`: run a script through `JobLog::run_script` that starts a
@@ -79,6 +80,10 @@ fn main() -> ExitCode {
             .backups(200)
             .build(),
         "env" => logwire::file_logger("child"),
+        root if mode == "diskfull" => logwire::Logger::builder("child")
+            .root(root)
+            .max_bytes(max_bytes.unwrap_or(1_048_576))
+            .build(),
         root => logwire::Logger::builder("child").root(root).build(),
     };
     if mode == "init" {
