@@ -185,7 +185,7 @@ pub type Arg<'a> = (&'static str, Option<&'a dyn FieldValue>);
 type Field<'a> = (&'static str, &'a dyn FieldValue);
 
 /// Calls `f` with `head`, the arguments that have a value, and `after`, in
-/// that order; on the stack up to 16 fields.
+/// that order; on the stack up to 12 fields.
 #[inline]
 fn with_present<'a, R>(
     head: Option<Field<'a>>,
@@ -193,22 +193,33 @@ fn with_present<'a, R>(
     after: &[Field<'a>],
     f: impl FnOnce(&[Field<'a>]) -> R,
 ) -> R {
-    const INLINE: usize = 16;
-    let present = head
-        .into_iter()
-        .chain(args.iter().filter_map(|&(k, v)| v.map(|v| (k, v))))
-        .chain(after.iter().copied());
-    if usize::from(head.is_some()) + args.len() + after.len() <= INLINE {
-        let mut fields: [Field<'a>; INLINE] = [("", &false); INLINE];
-        let mut n = 0;
-        for field in present {
-            fields[n] = field;
+    const INLINE: usize = 12;
+    let total = usize::from(head.is_some()) + args.len() + after.len();
+    if total > INLINE {
+        let fields: Vec<Field<'a>> = head
+            .into_iter()
+            .chain(args.iter().filter_map(|&(k, v)| v.map(|v| (k, v))))
+            .chain(after.iter().copied())
+            .collect();
+        return f(&fields);
+    }
+    let mut fields: [Field<'a>; INLINE] = [("", &false); INLINE];
+    let mut n = 0;
+    if let Some(head) = head {
+        fields[0] = head;
+        n = 1;
+    }
+    for &(key, value) in args {
+        if let Some(value) = value {
+            fields[n] = (key, value);
             n += 1;
         }
-        f(&fields[..n])
-    } else {
-        f(&present.collect::<Vec<_>>())
     }
+    for &field in after {
+        fields[n] = field;
+        n += 1;
+    }
+    f(&fields[..n])
 }
 
 /// The error of a method that returned `Err`, as written in `error=…`.

@@ -76,11 +76,15 @@ fn readable(out: &mut String, cx: &LineContext<'_>, ev: &Event<'_>) {
     out.push_str(level_name(ev.level));
     out.push_str(" - ");
     escape::push_message(out, &capped(ev.message, cx.max_value));
-    for (i, (key, value)) in ev.fields.iter().enumerate() {
-        out.push_str(if i == 0 { " | " } else { " " });
-        push_key(out, key, ev.fields, i, escape::push_value);
-        out.push('=');
-        value.record(&mut ReadableValue(out, cx.max_value));
+    if has_repeats(ev.fields) {
+        readable_fields_renamed(out, cx, ev);
+    } else {
+        for (i, (key, value)) in ev.fields.iter().enumerate() {
+            out.push_str(if i == 0 { " | " } else { " " });
+            escape::push_value(out, key);
+            out.push('=');
+            value.record(&mut ReadableValue(out, cx.max_value));
+        }
     }
     if let Some(trace_id) = cx.trace_id {
         out.push_str(if ev.fields.is_empty() {
@@ -110,14 +114,23 @@ pub(crate) fn key_name<'a>(fields: &[(&'a str, &dyn FieldValue)], i: usize) -> C
     }
 }
 
-/// Appends the name of `fields[i]` (see [`key_name`]) with `push`.
-#[inline]
-fn push_key(out: &mut String, key: &str, fields: &[(&str, &dyn FieldValue)], i: usize, push: fn(&mut String, &str)) {
-    if repeats(fields, i) == 0 {
-        push(out, key);
-    } else {
-        push(out, &key_name(fields, i));
+/// The fields of a line in which some key repeats (rare: kept out of the
+/// loop that writes every other line), each under its [`key_name`].
+#[cold]
+#[inline(never)]
+fn readable_fields_renamed(out: &mut String, cx: &LineContext<'_>, ev: &Event<'_>) {
+    for (i, (_, value)) in ev.fields.iter().enumerate() {
+        out.push_str(if i == 0 { " | " } else { " " });
+        escape::push_value(out, &key_name(ev.fields, i));
+        out.push('=');
+        value.record(&mut ReadableValue(out, cx.max_value));
     }
+}
+
+/// Whether some key appears twice among `fields`.
+#[inline]
+fn has_repeats(fields: &[(&str, &dyn FieldValue)]) -> bool {
+    (1..fields.len()).any(|i| fields[..i].iter().any(|(k, _)| *k == fields[i].0))
 }
 
 /// `s` cut to at most `max` bytes on a character boundary, with
@@ -246,12 +259,17 @@ fn json(out: &mut String, cx: &LineContext<'_>, ev: &Event<'_>) {
     out.push_str("\",\"message\":\"");
     escape::push_json_str(out, &capped(ev.message, cx.max_value));
     out.push_str("\",\"fields\":{");
+    let repeats = has_repeats(ev.fields);
     for (i, (key, value)) in ev.fields.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
         out.push('"');
-        push_key(out, key, ev.fields, i, escape::push_json_str);
+        if repeats {
+            escape::push_json_str(out, &key_name(ev.fields, i));
+        } else {
+            escape::push_json_str(out, key);
+        }
         out.push_str("\":");
         value.record(&mut JsonValue(out, cx.max_value));
     }
