@@ -154,6 +154,7 @@ pub(crate) fn propagate_fn<R>(f: impl FnOnce() -> R) -> impl FnOnce() -> R {
 }
 
 /// Runs `f` as part of a request or job: its txid and logger in force.
+#[cfg(feature = "axum")]
 pub(crate) fn request_sync<R>(txid: Arc<str>, logger: Logger, f: impl FnOnce() -> R) -> R {
     let mut txid = Slot::Set(Some(txid));
     let mut logger = Slot::Set(Some(logger));

@@ -208,8 +208,20 @@ fn pre_exec_closures_that_log_while_a_thread_logs_never_hang() {
                 Ok(())
             });
         }
-        let child = cmd.spawn().unwrap();
-        wait_or_fail(child.id() as i32, &format!("command {n}"));
+        let mut child = cmd.spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("command {n} hung (killed after 10 s)");
+            }
+            thread::sleep(Duration::from_millis(2));
+        };
+        assert!(status.success(), "command {n}: {status}");
     }
     let busy_lines = busy.stop();
     log.flush();

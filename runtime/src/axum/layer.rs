@@ -35,7 +35,7 @@ use crate::{Level, Logger};
 /// - the logger in the request's extensions, so that `Logger` and every
 ///   `#[logwire::service]` are extractors;
 /// - for a 5xx response, exactly one ERROR line with the text of its
-///   [`ErrorDetail`] (or saying there was none);
+///   [`ErrorDetail`](super::ErrorDetail) (or saying there was none);
 /// - a panic in a handler becomes a 500 with a JSON body
 ///   `{"error":"internal server error","request_id":"…"}` and one ERROR
 ///   line with the panic message and location; the server keeps serving;
