@@ -1,5 +1,6 @@
 //! A report of everything that decides whether logs reach their files, with
-//! the command that fixes each problem found.
+//! the command that fixes each problem found: [`diagnose()`] for this
+//! process's log root, [`Diagnosis::for_directory`] for another directory.
 //!
 //! ```no_run
 //! let report = logwire::diagnose();

@@ -90,9 +90,12 @@
 //! - [`txid`]: transaction ids across `.await`s and threads;
 //! - `logwire::axum` (default feature `axum`): the API layer, `ErrorDetail`,
 //!   `ApiError`, and the logger as an extractor;
-//! - [`worker`]: `run_job` and `poll_loop` for worker processes;
-//!   [`joblog`]: a job's own log file with its scripts' output;
-//! - [`diagnose`] and [`reopen_on_sighup`]: operations;
+//! - [`worker`]: `run_job` and (default feature `worker`, which brings
+//!   tokio's process and signal support) `poll_loop` for worker processes;
+//!   [`joblog`] (feature `worker`): a job's own log file with its scripts'
+//!   output;
+//! - [`diagnose()`] and [`reopen_on_sighup`]: operations; the [`diagnose`](mod@diagnose)
+//!   module holds the report's types;
 //! - [`layer()`], [`init`] and [`try_init`]: logwire in a `tracing` stack;
 //! - `logwire::otel` (feature `otel`, off by default): `trace_id=` on lines,
 //!   W3C trace context into requests and jobs, for a stack with
@@ -163,9 +166,10 @@
 #[cfg(feature = "axum")]
 pub mod axum;
 mod context;
-mod diagnose;
+pub mod diagnose;
 mod field;
 mod format;
+#[cfg(feature = "worker")]
 pub mod joblog;
 mod line;
 mod logger;
@@ -183,8 +187,7 @@ mod stack;
 pub mod txid;
 pub mod worker;
 
-pub use context::Scoped;
-pub use diagnose::{diagnose, Diagnosis, LogFile, LoggerState, Ownership, Problem};
+pub use diagnose::diagnose;
 pub use field::{FieldValue, Recorder, Value};
 pub use format::Format;
 pub use logger::{console_logger, file_logger, Logger, LoggerBuilder};
@@ -194,7 +197,7 @@ pub use service::FromContext;
 pub use sink::{Captured, Record};
 #[cfg(feature = "init")]
 pub use stack::{init, try_init};
-pub use stack::{layer, InitError, LibraryEvents, LogLayer};
+pub use stack::{layer, InitError};
 pub use tracing::Level;
 
 /// Makes a struct a service, or logs every method of its impl block.

@@ -41,7 +41,7 @@ use crate::Logger;
 /// });
 /// assert!(captured.lines()[0].ends_with(" - api - INFO - query done | target=sqlx::query rows=2"));
 /// ```
-pub fn layer<S>(logger: &Logger) -> Filtered<LogLayer, LibraryEvents, S>
+pub fn layer<S>(logger: &Logger) -> impl Layer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
@@ -74,7 +74,7 @@ where
 
 /// The layer that [`layer()`] returns, before its filter.
 #[derive(Debug, Clone)]
-pub struct LogLayer {
+pub(crate) struct LogLayer {
     logger: Logger,
     levels: Levels,
 }
@@ -99,7 +99,7 @@ impl<S: Subscriber> Layer<S> for LogLayer {
 /// of logwire's own lines), at the current logger's level. Being a
 /// per-layer filter, it never hides anything from the other layers.
 #[derive(Debug, Clone)]
-pub struct LibraryEvents {
+pub(crate) struct LibraryEvents {
     logger: Logger,
     levels: Levels,
 }

@@ -67,9 +67,13 @@
 
 use std::fmt;
 use std::future::Future;
+#[cfg(feature = "worker")]
 use std::pin::pin;
-use std::time::{Duration, Instant};
+#[cfg(feature = "worker")]
+use std::time::Duration;
+use std::time::Instant;
 
+#[cfg(feature = "worker")]
 use tokio::signal::unix::{signal, SignalKind};
 
 use std::sync::Arc;
@@ -298,6 +302,7 @@ impl Polled for bool {
 }
 
 /// What stopped a [`poll_loop`].
+#[cfg(feature = "worker")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Stop {
@@ -307,6 +312,7 @@ pub enum Stop {
     Interrupt,
 }
 
+#[cfg(feature = "worker")]
 impl Stop {
     fn name(self) -> &'static str {
         match self {
@@ -327,9 +333,11 @@ impl Stop {
 /// that `main` can return and the process exit 0 with nothing lost. A
 /// signal that arrives during a poll never interrupts it: jobs finish.
 ///
-/// Needs a tokio runtime with time and I/O enabled (`#[tokio::main]`).
+/// Needs a tokio runtime with time and I/O enabled (`#[tokio::main]`), and
+/// the `worker` feature (on by default).
 /// If the signal handlers cannot be installed, it logs the error and
 /// returns it at once rather than run unstoppable.
+#[cfg(feature = "worker")]
 pub async fn poll_loop<F, Fut>(logger: &Logger, interval: Duration, mut poll_once: F) -> std::io::Result<Stop>
 where
     F: FnMut() -> Fut,

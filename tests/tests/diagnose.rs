@@ -4,7 +4,8 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use logwire::{Diagnosis, Logger};
+use logwire::diagnose::Diagnosis;
+use logwire::Logger;
 
 extern "C" {
     #[link_name = "umask"]

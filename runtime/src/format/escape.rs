@@ -162,6 +162,7 @@ pub(crate) fn push_message(out: &mut String, s: &str) {
 
 /// Appends free text (a job log line): `\` and control characters escaped,
 /// nothing else.
+#[cfg(feature = "worker")]
 pub(crate) fn push_text(out: &mut String, s: &str) {
     push_unquoted(out, s, &[]);
 }
