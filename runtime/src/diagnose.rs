@@ -179,9 +179,7 @@ impl Diagnosis {
 
     fn build(log_root_env: Option<String>, directory: PathBuf, scope: Loggers) -> Diagnosis {
         let names = Names::load();
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        let euid = unsafe { libc::geteuid() };
-        let running_as = names.user(euid);
+        let running_as = names.user(nix::unistd::geteuid().as_raw());
         let meta = fs::metadata(&directory).ok();
         let exists = meta.is_some() || fs::symlink_metadata(&directory).is_ok();
         let is_dir = meta.as_ref().is_some_and(fs::Metadata::is_dir);
@@ -405,55 +403,18 @@ impl Names {
     }
 
     fn user(&self, uid: u32) -> String {
-        lookup(|buf| {
-            // SAFETY: a zeroed passwd is a valid out-parameter; getpwuid_r
-            // writes strings into `buf`, which outlives the read below.
-            let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
-            let mut found: *mut libc::passwd = std::ptr::null_mut();
-            // SAFETY: every pointer is to memory we own, with its length.
-            let rc = unsafe { libc::getpwuid_r(uid, &mut entry, buf.as_mut_ptr(), buf.len(), &mut found) };
-            // SAFETY: on success with a result, pw_name is a C string in `buf`.
-            (rc, (!found.is_null()).then(|| unsafe { c_string(entry.pw_name) }))
-        })
-        .unwrap_or_else(|| uid.to_string())
+        match nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)) {
+            Ok(Some(user)) => user.name,
+            _ => uid.to_string(),
+        }
     }
 
     fn group(&self, gid: u32) -> String {
-        lookup(|buf| {
-            // SAFETY: as in `user`, for getgrgid_r.
-            let mut entry: libc::group = unsafe { std::mem::zeroed() };
-            let mut found: *mut libc::group = std::ptr::null_mut();
-            // SAFETY: every pointer is to memory we own, with its length.
-            let rc = unsafe { libc::getgrgid_r(gid, &mut entry, buf.as_mut_ptr(), buf.len(), &mut found) };
-            // SAFETY: on success with a result, gr_name is a C string in `buf`.
-            (rc, (!found.is_null()).then(|| unsafe { c_string(entry.gr_name) }))
-        })
-        .unwrap_or_else(|| gid.to_string())
-    }
-}
-
-/// Runs a `get*_r` call with a buffer that grows while it reports ERANGE.
-fn lookup(mut call: impl FnMut(&mut [libc::c_char]) -> (libc::c_int, Option<String>)) -> Option<String> {
-    let mut size = 1024;
-    while size <= 1 << 20 {
-        let mut buf = vec![0 as libc::c_char; size];
-        match call(&mut buf) {
-            (libc::ERANGE, _) => size *= 4,
-            (0, name) => return name,
-            _ => return None,
+        match nix::unistd::Group::from_gid(nix::unistd::Gid::from_raw(gid)) {
+            Ok(Some(group)) => group.name,
+            _ => gid.to_string(),
         }
     }
-    None
-}
-
-/// # Safety
-/// `p` is null or points to a NUL-terminated string.
-unsafe fn c_string(p: *const libc::c_char) -> String {
-    if p.is_null() {
-        return String::new();
-    }
-    // SAFETY: as the caller promises.
-    unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
 }
 
 fn yes(b: bool) -> &'static str {

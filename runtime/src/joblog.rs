@@ -38,6 +38,7 @@ use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
+use nix::sys::signal::Signal;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::format::{escape, time};
@@ -216,10 +217,10 @@ impl JobLog {
                 status = child.wait() => break status?,
                 () = sleep_until(wake), if wake.is_some() => {
                     if timed_out {
-                        kill_group(group, libc::SIGKILL);
+                        kill_group(group, Signal::SIGKILL);
                         killed = true;
                     } else {
-                        kill_group(group, libc::SIGTERM);
+                        kill_group(group, Signal::SIGTERM);
                         timed_out = true;
                     }
                 }
@@ -230,7 +231,7 @@ impl JobLog {
         if pumped.is_none() {
             pumped = tokio::time::timeout(OUTPUT_GRACE, &mut pumps).await.ok();
         }
-        kill_group(group, libc::SIGKILL);
+        kill_group(group, Signal::SIGKILL);
         if pumped.is_none() {
             pumped = tokio::time::timeout(OUTPUT_GRACE, &mut pumps).await.ok();
         }
@@ -324,11 +325,9 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
 
 /// Signals every process of the program's group; a group that is gone
 /// already is fine.
-fn kill_group(group: Option<i32>, signal: libc::c_int) {
+fn kill_group(group: Option<i32>, signal: Signal) {
     if let Some(group) = group.filter(|&g| g > 0) {
-        // SAFETY: kill(2) with a negative pid signals a process group; it
-        // touches no memory.
-        unsafe { libc::kill(-group, signal) };
+        let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(group), signal);
     }
 }
 

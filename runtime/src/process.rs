@@ -21,10 +21,9 @@
 //!   thread.
 
 use std::cell::RefCell;
-use std::io;
-use std::os::unix::io::RawFd;
+use std::io::{self, Read};
+use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Mutex, MutexGuard, Once, OnceLock, PoisonError};
 
 use crate::sink::file::{FileSink, ForkHold};
@@ -141,19 +140,6 @@ pub(crate) fn install_panic_hook() {
     });
 }
 
-/// The write end of the self-pipe the signal handler writes to.
-static PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
-
-fn on_sighup() {
-    let fd = PIPE_WRITE.load(Ordering::Relaxed);
-    if fd >= 0 {
-        // write(2) is async-signal-safe; a full pipe means a reopen is
-        // already pending, so a failed write loses nothing.
-        // SAFETY: writing one byte from a static buffer to an open pipe.
-        unsafe { libc::write(fd, b"h".as_ptr().cast(), 1) };
-    }
-}
-
 /// Reopens every file logger of this process whenever it receives SIGHUP:
 /// the next lines go to a fresh file at the logger's path, and nothing
 /// buffered is lost (it is written to the old file first).
@@ -165,7 +151,8 @@ fn on_sighup() {
 ///
 /// Call it once, early in `main`; later calls do nothing. Fails only when
 /// the pipe, the thread or the handler cannot be set up. The handler is
-/// registered through `signal-hook-registry`, as tokio's are: a
+/// signal-hook's self-pipe, registered through `signal-hook-registry` as
+/// tokio's handlers are: a
 /// `tokio::signal::unix::signal(SignalKind::hangup())` stream of the same
 /// program keeps firing, before or after this call.
 ///
@@ -182,24 +169,19 @@ pub fn reopen_on_sighup() -> io::Result<()> {
 }
 
 fn install() -> io::Result<()> {
-    let mut fds: [RawFd; 2] = [-1; 2];
-    // SAFETY: pipe2 writes two descriptors into the array we own.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let [read_fd, write_fd] = fds;
+    // signal-hook's self-pipe: the handler writes a byte to `write`, which
+    // is async-signal-safe; the thread below does the reopening.
+    let (mut read, write) = UnixStream::pair()?;
     std::thread::Builder::new()
         .name("logwire-sighup".into())
         .spawn(move || {
-            let mut byte = [0u8; 64];
+            let mut bytes = [0u8; 64];
             loop {
-                // SAFETY: reading into a buffer we own from our own pipe.
-                let n = unsafe { libc::read(read_fd, byte.as_mut_ptr().cast(), byte.len()) };
-                if n < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
-                    continue;
-                }
-                if n <= 0 {
-                    return;
+                match read.read(&mut bytes) {
+                    Ok(0) => return,
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(_) => return,
                 }
                 for sink in open_sinks() {
                     if let Err(e) = sink.reopen() {
@@ -208,9 +190,6 @@ fn install() -> io::Result<()> {
                 }
             }
         })?;
-    PIPE_WRITE.store(write_fd, Ordering::Relaxed);
-    // SAFETY: the action only loads an atomic and calls write(2), both
-    // async-signal-safe; the registry chains it with every other handler.
-    unsafe { signal_hook_registry::register(libc::SIGHUP, on_sighup) }?;
+    signal_hook::low_level::pipe::register(signal_hook::consts::SIGHUP, write)?;
     Ok(())
 }
