@@ -163,6 +163,8 @@
 
 #![warn(missing_docs)]
 
+mod macros;
+
 #[cfg(feature = "axum")]
 pub mod axum;
 mod context;
@@ -194,7 +196,7 @@ pub use logger::{console_logger, file_logger, Logger, LoggerBuilder};
 pub use paths::{data_dir, log_root};
 pub use process::reopen_on_sighup;
 pub use service::FromContext;
-pub use sink::{Captured, Record};
+pub use sink::{flush_all, Captured, Record};
 #[cfg(feature = "init")]
 pub use stack::{init, try_init};
 pub use stack::{layer, InitError};
@@ -322,182 +324,6 @@ pub use logwire_macros::service;
 pub use logwire_macros::Injectable;
 pub use tracing_core::LevelFilter;
 
-/// Writes everything that any file logger of this process still holds in
-/// memory. Loggers also do this on their own; see "Durability" above.
-pub fn flush_all() {
-    sink::flusher::flush_all();
-}
-
-/// Milliseconds since `start` with microsecond precision (`0.042`, never
-/// `0.041999999`), as `elapsed_ms` and `duration_ms` fields write them.
-pub(crate) fn elapsed_ms(start: std::time::Instant) -> f64 {
-    start.elapsed().as_micros() as f64 / 1000.0
-}
-
 #[doc(hidden)]
-pub mod __private {
-    pub use crate::field::{DebugValue, DisplayValue, FieldValue, Value};
-    pub use crate::mirror::Site;
-    pub use tracing::Span;
-
-    /// A recorded argument of a service method, owned.
-    #[inline]
-    pub fn value_of(v: &dyn FieldValue) -> Value {
-        Value::of(v)
-    }
-
-    /// An argument recorded through `Debug` (`#[log(record(..))]`), with
-    /// every secret-named field or map key inside it written `***`.
-    #[inline]
-    pub fn value_debug(v: &dyn ::core::fmt::Debug) -> Value {
-        Value::Str(crate::redact::redact_debug(&format!("{v:?}")))
-    }
-
-    /// Writes a line of an event macro and hands it to the `tracing` stack.
-    #[inline]
-    pub fn emit(logger: &Logger, site: &Site, level: Level, message: &str, fields: &[(&'static str, &dyn FieldValue)]) {
-        logger.emit(site, level, message, fields);
-    }
-    pub use crate::service::{
-        call_once_later, checked, is_logger, Arg, ArgOther, ArgPlain, ErrorText, InMethod, InjectDefault, IsLogger,
-        MethodCall, OutcomeDebug, OutcomeDisplay, OutcomeOther, Plain, Probe, Verdict, Wrap,
-    };
-    pub use crate::span::MethodGuard;
-    pub use crate::{FromContext, Level, Logger};
-    pub use core::stringify;
-
-    #[cfg(feature = "axum")]
-    pub use crate::axum::glue::LoggerFromParts;
-    #[cfg(feature = "axum")]
-    pub use ::axum;
-
-    /// Emits the axum glue of `#[service]` only when logwire's `axum`
-    /// feature is on: a proc macro cannot see the user's features.
-    pub use crate::__axum_glue as axum_glue;
-}
-
-#[cfg(feature = "axum")]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __axum_glue {
-    ($($item:tt)*) => { $($item)* };
-}
-
-#[cfg(not(feature = "axum"))]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __axum_glue {
-    ($($item:tt)*) => {};
-}
-
-/// Logs an event at a level given at run time; prefer [`info!`] and its
-/// siblings.
-///
-/// The level is checked before any field is evaluated or formatted, so a
-/// disabled event costs one comparison.
-///
-/// ```
-/// # let (log, captured) = logwire::Logger::capture("doc");
-/// logwire::event!(log, logwire::Level::WARN, "SLOW_QUERY", ms = 1250);
-/// # assert!(captured.lines()[0].ends_with("WARN - SLOW_QUERY | ms=1250"));
-/// ```
-#[macro_export]
-macro_rules! event {
-    ($log:expr, $level:expr, $message:expr $(, $($fields:tt)*)?) => {{
-        let __logwire_log: &$crate::Logger = &$log;
-        let __logwire_level: $crate::Level = $level;
-        if __logwire_log.enabled(__logwire_level) {
-            static __LOGWIRE_SITE: $crate::__private::Site =
-                $crate::__private::Site::new(::core::file!(), ::core::line!(), ::core::module_path!());
-            $crate::__private::emit(
-                __logwire_log,
-                &__LOGWIRE_SITE,
-                __logwire_level,
-                ::core::convert::AsRef::<str>::as_ref(&$message),
-                &$crate::__fields!(@ [] $($($fields)*)?),
-            );
-        }
-    }};
-}
-
-/// Logs at `TRACE`: `trace!(logger, "MESSAGE", key = value, …)`. See [`info!`].
-#[macro_export]
-macro_rules! trace {
-    ($log:expr, $($rest:tt)+) => { $crate::event!($log, $crate::Level::TRACE, $($rest)+) };
-}
-
-/// Logs at `DEBUG`: `debug!(logger, "MESSAGE", key = value, …)`. See [`info!`].
-#[macro_export]
-macro_rules! debug {
-    ($log:expr, $($rest:tt)+) => { $crate::event!($log, $crate::Level::DEBUG, $($rest)+) };
-}
-
-/// Logs at `INFO`: the logger first, then the message, then fields in
-/// `tracing`'s syntax.
-///
-/// ```
-/// # let (log, captured) = logwire::Logger::capture("api");
-/// let uri: &str = "/api/health";
-/// let user = "admin";
-/// logwire::info!(log, "REQUEST_START", method = "GET", path = %uri, user, ok = true);
-/// # assert!(captured.lines()[0].ends_with("INFO - REQUEST_START | method=GET path=/api/health user=admin ok=true"));
-/// ```
-///
-/// - `key = value` for numbers, bools, chars and strings;
-/// - `key = %value` through `Display`, `key = ?value` through `Debug`;
-/// - `key` alone for `key = key` (likewise `%key`, `?key`); `a.b = v` for
-///   dotted names.
-///
-/// A disabled level evaluates no field and formats nothing.
-#[macro_export]
-macro_rules! info {
-    ($log:expr, $($rest:tt)+) => { $crate::event!($log, $crate::Level::INFO, $($rest)+) };
-}
-
-/// Logs at `WARN`: `warn!(logger, "MESSAGE", key = value, …)`. See [`info!`].
-#[macro_export]
-macro_rules! warn {
-    ($log:expr, $($rest:tt)+) => { $crate::event!($log, $crate::Level::WARN, $($rest)+) };
-}
-
-/// Logs at `ERROR`: `error!(logger, "MESSAGE", key = value, …)`. See [`info!`].
-#[macro_export]
-macro_rules! error {
-    ($log:expr, $($rest:tt)+) => { $crate::event!($log, $crate::Level::ERROR, $($rest)+) };
-}
-
-/// Turns `tracing`-style fields into `[(name, &dyn FieldValue), …]`.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __fields {
-    (@ [$($out:tt)*]) => { [$($out)*] };
-    // `%` and `?` come first: an `expr` fragment that fails to parse is a
-    // hard error, not a fall-through to the next rule.
-    (@ [$($out:tt)*] $($k:ident).+ = %$v:expr $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DisplayValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
-    };
-    (@ [$($out:tt)*] $($k:ident).+ = ?$v:expr $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DebugValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
-    };
-    (@ [$($out:tt)*] $($k:ident).+ = $v:expr $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ [$($out)* ($crate::__private::stringify!($($k).+), &$v as &dyn $crate::FieldValue),] $($($rest)*)?)
-    };
-    (@ [$($out:tt)*] $k:literal = %$v:expr $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ [$($out)* ($k, &$crate::__private::DisplayValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
-    };
-    (@ [$($out:tt)*] $k:literal = ?$v:expr $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ [$($out)* ($k, &$crate::__private::DebugValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
-    };
-    (@ [$($out:tt)*] $k:literal = $v:expr $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ [$($out)* ($k, &$v as &dyn $crate::FieldValue),] $($($rest)*)?)
-    };
-    (@ [$($out:tt)*] %$($k:ident).+ $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DisplayValue(&$($k).+) as &dyn $crate::FieldValue),] $($($rest)*)?)
-    };
-    (@ [$($out:tt)*] ?$($k:ident).+ $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DebugValue(&$($k).+) as &dyn $crate::FieldValue),] $($($rest)*)?)
-    };
-    (@ [$($out:tt)*] $($k:ident).+ $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ [$($out)* ($crate::__private::stringify!($($k).+), &$($k).+ as &dyn $crate::FieldValue),] $($($rest)*)?)
-    };
-}
+#[path = "private.rs"]
+pub mod __private;

@@ -152,7 +152,7 @@ impl MethodCall {
 
     /// Writes `METHOD_END`, or `METHOD_ERROR` when `error` is set.
     pub fn finish(self, site: &Site, method: &'static str, args: &[Arg<'_>], error: Option<ErrorText<'_>>) {
-        let elapsed_ms = crate::elapsed_ms(self.start);
+        let elapsed_ms = crate::format::elapsed_ms(self.start);
         let (level, message) = match error {
             Some(_) => (Level::WARN, "METHOD_ERROR"),
             None => (self.level, "METHOD_END"),

@@ -246,7 +246,7 @@ impl<'a> Job<'a> {
                 Err(JobFailure::Error(_)) => "error",
                 Err(JobFailure::Panic { .. }) => "panic",
             };
-            let duration_ms = crate::elapsed_ms(started);
+            let duration_ms = crate::format::elapsed_ms(started);
             crate::info!(logger, "JOB_END", status = status, duration_ms = duration_ms);
             outcome
         };
@@ -348,7 +348,7 @@ where
         (Ok(term), Ok(int)) => (term, int),
         (Err(e), _) | (_, Err(e)) => {
             crate::error!(logger, "WORKER_SIGNALS_UNAVAILABLE", error = %e);
-            crate::flush_all();
+            crate::sink::flush_all();
             return Err(e);
         }
     };
@@ -376,7 +376,7 @@ where
         }
     };
     crate::info!(logger, "WORKER_STOP", signal = stop.name(), polls = polls);
-    crate::flush_all();
+    crate::sink::flush_all();
     logger.flush();
     Ok(stop)
 }

@@ -93,7 +93,7 @@ impl RequestLog {
             method = self.method.as_str(),
             path = self.uri.path(),
             status_code = self.status.as_u16(),
-            duration_ms = crate::elapsed_ms(self.start),
+            duration_ms = crate::format::elapsed_ms(self.start),
         );
     }
 

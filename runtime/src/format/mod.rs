@@ -133,6 +133,12 @@ fn has_repeats(fields: &[(&str, &dyn FieldValue)]) -> bool {
     (1..fields.len()).any(|i| fields[..i].iter().any(|(k, _)| *k == fields[i].0))
 }
 
+/// Milliseconds since `start` with microsecond precision (`0.042`, never
+/// `0.041999999`), as `elapsed_ms` and `duration_ms` fields write them.
+pub(crate) fn elapsed_ms(start: std::time::Instant) -> f64 {
+    start.elapsed().as_micros() as f64 / 1000.0
+}
+
 /// `s` cut to at most `max` bytes on a character boundary, with
 /// `…[+N bytes]` saying how much was cut; `s` itself when it fits.
 pub(crate) fn capped(s: &str, max: usize) -> Cow<'_, str> {

@@ -70,6 +70,14 @@ impl Sink {
     }
 }
 
+/// Writes everything that any file logger of this process still holds in
+/// memory. Loggers also do this on their own (see the crate docs,
+/// "Durability"): call it before leaving a process in a way that skips
+/// `atexit`, such as `exec` or `_exit`.
+pub fn flush_all() {
+    flusher::flush_all();
+}
+
 /// Starts batching writes again in a forked child, which writes each line
 /// as it is logged until then (see `process`).
 pub(crate) fn resume_batching() {

@@ -1,0 +1,41 @@
+//! What generated code reaches through `::logwire::__private`: never
+//! through names the user happens to have imported. Not a public API.
+
+pub use crate::field::{DebugValue, DisplayValue, FieldValue, Value};
+pub use crate::mirror::Site;
+pub use tracing::Span;
+
+/// A recorded argument of a service method, owned.
+#[inline]
+pub fn value_of(v: &dyn FieldValue) -> Value {
+    Value::of(v)
+}
+
+/// An argument recorded through `Debug` (`#[log(record(..))]`), with
+/// every secret-named field or map key inside it written `***`.
+#[inline]
+pub fn value_debug(v: &dyn ::core::fmt::Debug) -> Value {
+    Value::Str(crate::redact::redact_debug(&format!("{v:?}")))
+}
+
+/// Writes a line of an event macro and hands it to the `tracing` stack.
+#[inline]
+pub fn emit(logger: &Logger, site: &Site, level: Level, message: &str, fields: &[(&'static str, &dyn FieldValue)]) {
+    logger.emit(site, level, message, fields);
+}
+pub use crate::service::{
+    call_once_later, checked, is_logger, Arg, ArgOther, ArgPlain, ErrorText, InMethod, InjectDefault, IsLogger,
+    MethodCall, OutcomeDebug, OutcomeDisplay, OutcomeOther, Plain, Probe, Verdict, Wrap,
+};
+pub use crate::span::MethodGuard;
+pub use crate::{FromContext, Level, Logger};
+pub use core::stringify;
+
+#[cfg(feature = "axum")]
+pub use crate::axum::glue::LoggerFromParts;
+#[cfg(feature = "axum")]
+pub use ::axum;
+
+/// Emits the axum glue of `#[service]` only when logwire's `axum`
+/// feature is on: a proc macro cannot see the user's features.
+pub use crate::__axum_glue as axum_glue;
