@@ -6,7 +6,7 @@
 //!
 //! | code | finding |
 //! | --- | --- |
-//! | LW001 | a struct with a `logwire::Logger` field (through any import or alias) that has neither `#[logwire::service]` nor `#[derive(logwire::Injectable)]` |
+//! | LW001 | a struct with a `logwire::Logger` field (through any import or alias) that has neither `#[logwire::service]` nor `#[derive(logwire::Injectable)]` (nor, for a worker context, `#[derive(logwire::Context)]`) |
 //! | LW002 | an inherent `impl` block of a service type without `#[logwire::service]` (its methods log nothing) |
 //! | LW003 | a logger built (`file_logger`, `console_logger`, `Logger::builder`, `Logger::capture`, through any alias, also inside macro calls) outside `main`, a binary's top level and tests |
 //! | LW004 | `println!`, `eprintln!`, `print!`, `eprint!` or `dbg!` in a service's methods |

@@ -15,6 +15,7 @@ pub(crate) struct Names {
     builders: HashSet<String>,
     service: HashSet<String>,
     injectable: HashSet<String>,
+    context: HashSet<String>,
 }
 
 impl Names {
@@ -84,7 +85,8 @@ impl Names {
         }
     }
 
-    /// Whether a struct derives `logwire::Injectable`.
+    /// Whether a struct derives `logwire::Injectable` or `logwire::Context`
+    /// (a worker context: it holds the logger its services are built with).
     pub(crate) fn derives_injectable(&self, attr: &syn::Attribute) -> bool {
         if !attr.path().is_ident("derive") {
             return false;
@@ -95,8 +97,8 @@ impl Names {
             return false;
         };
         paths.iter().any(|p| match Names::segments(p).as_slice() {
-            [one] => self.injectable.contains(&one.to_string()),
-            [krate, last] => self.is_crate(krate) && *last == "Injectable",
+            [one] => self.injectable.contains(&one.to_string()) || self.context.contains(&one.to_string()),
+            [krate, last] => self.is_crate(krate) && (*last == "Injectable" || *last == "Context"),
             _ => false,
         })
     }
@@ -145,6 +147,7 @@ impl Collect<'_> {
             "file_logger" | "console_logger" => &mut names.builders,
             "service" => &mut names.service,
             "Injectable" => &mut names.injectable,
+            "Context" => &mut names.context,
             _ => return,
         };
         set.insert(local.to_owned());

@@ -166,3 +166,51 @@ pub(crate) fn last_segment(ty: &Type) -> Option<&Ident> {
         _ => None,
     }
 }
+
+/// A struct under `#[derive(Context)]`: a worker context.
+pub(crate) struct Context<'a> {
+    pub(crate) original: &'a DeriveInput,
+    pub(crate) fields: Vec<ContextField<'a>>,
+}
+
+pub(crate) struct ContextField<'a> {
+    pub(crate) original: &'a syn::Field,
+    pub(crate) ident: &'a Ident,
+    pub(crate) ty: &'a Type,
+    /// `#[context(skip)]`: not provided to services.
+    pub(crate) skip: Option<Span>,
+}
+
+impl<'a> Context<'a> {
+    /// `None` (with the error recorded) when the item is not a struct with
+    /// named fields.
+    pub(crate) fn from_syn(input: &'a DeriveInput, errors: &mut Errors) -> Option<Context<'a>> {
+        let syn::Data::Struct(syn::DataStruct {
+            fields: syn::Fields::Named(named),
+            ..
+        }) = &input.data
+        else {
+            errors.at(
+                &input.ident,
+                "a logwire context is a struct with named fields: `struct WorkerCtx { logger: Logger, db: Db }`",
+            );
+            return None;
+        };
+        let fields = named
+            .named
+            .iter()
+            .filter_map(|f| {
+                Some(ContextField {
+                    original: f,
+                    ident: f.ident.as_ref()?,
+                    ty: &f.ty,
+                    skip: attr::context_skip(&f.attrs, errors),
+                })
+            })
+            .collect();
+        Some(Context {
+            original: input,
+            fields,
+        })
+    }
+}

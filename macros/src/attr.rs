@@ -325,3 +325,22 @@ pub(crate) fn strip(attrs: &[Attribute], names: &[&str]) -> Vec<Attribute> {
         .cloned()
         .collect()
 }
+
+/// `#[context(skip)]` on a field of a `#[derive(Context)]` struct: its span.
+pub(crate) fn context_skip(attrs: &[Attribute], errors: &mut Errors) -> Option<Span> {
+    let mut skip = None;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("context")) {
+        let parsed = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("skip") {
+                set_once(&mut skip, syn::spanned::Spanned::span(&meta.path), &meta, errors);
+                Ok(())
+            } else {
+                Err(meta.error("unknown `context` argument; the one accepted is `#[context(skip)]`"))
+            }
+        });
+        if let Err(e) = parsed {
+            errors.push(e);
+        }
+    }
+    skip
+}

@@ -1,5 +1,5 @@
-//! Procedural macros of [logwire](https://docs.rs/logwire): `#[service]` and
-//! `#[derive(Injectable)]`. Use them through the `logwire` crate, which
+//! Procedural macros of [logwire](https://docs.rs/logwire): `#[service]`,
+//! `#[derive(Injectable)]` and `#[derive(Context)]`. Use them through the `logwire` crate, which
 //! re-exports them and documents them.
 //!
 //! Each macro runs in four stages: `ast` (borrowed views of the input),
@@ -82,6 +82,24 @@ pub fn derive_injectable(input: TokenStream) -> TokenStream {
     match syn::parse::<DeriveInput>(input) {
         Ok(derive) => service_struct(&derive, Errors::default(), Owner::Derive).into(),
         Err(e) => e.to_compile_error().into(),
+    }
+}
+
+/// See `logwire::Context`.
+#[proc_macro_derive(Context, attributes(context))]
+pub fn derive_context(input: TokenStream) -> TokenStream {
+    let derive = match syn::parse::<DeriveInput>(input) {
+        Ok(derive) => derive,
+        Err(e) => return e.to_compile_error().into(),
+    };
+    let mut errors = Errors::default();
+    let Some(context) = ast::Context::from_syn(&derive, &mut errors) else {
+        return errors.finish().map(|e| e.to_compile_error()).unwrap_or_default().into();
+    };
+    valid::check_context(&context, &mut errors);
+    match errors.finish() {
+        None => expand::worker_context::expand(&context).into(),
+        Some(error) => error.to_compile_error().into(),
     }
 }
 

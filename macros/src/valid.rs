@@ -203,3 +203,37 @@ impl<'ast> Visit<'ast> for LoggerCalls<'_> {
         }
     }
 }
+
+/// The rules of `#[derive(Context)]`: a `logger` field, each provided type
+/// once, no field whose type is one of the struct's own type parameters
+/// (Rust's orphan rule forbids providing those).
+pub(crate) fn check_context(c: &crate::ast::Context<'_>, errors: &mut Errors) {
+    if !c.fields.iter().any(|f| f.ident == "logger") {
+        errors.at(
+            &c.original.ident,
+            "a logwire context needs a `logger: Logger` field: services built from it take their logger from there",
+        );
+    }
+    let mut seen: Vec<(String, &syn::Ident)> = Vec::new();
+    for f in c.fields.iter().filter(|f| f.ident != "logger" && f.skip.is_none()) {
+        let spelled = f.ty.to_token_stream().to_string();
+        if let Some((_, first)) = seen.iter().find(|(t, _)| *t == spelled) {
+            errors.at(
+                f.ty,
+                format!(
+                    "`{first}` already provides `{spelled}`: a context provides each type once; mark one `#[context(skip)]`"
+                ),
+            );
+        } else {
+            seen.push((spelled, f.ident));
+        }
+        let is_param = matches!(f.ty, syn::Type::Path(p) if p.qself.is_none()
+            && p.path.get_ident().is_some_and(|i| c.original.generics.type_params().any(|t| t.ident == *i)));
+        if is_param {
+            errors.at(
+                f.ty,
+                "a field whose type is a type parameter of the context cannot be provided (Rust's orphan rule); mark it `#[context(skip)]`",
+            );
+        }
+    }
+}

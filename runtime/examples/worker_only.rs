@@ -14,21 +14,10 @@ use logwire::{FromContext, Logger};
 #[derive(Debug, Clone, Default)]
 struct Queue(Arc<AtomicU64>);
 
+#[derive(logwire::Context)]
 struct WorkerCtx {
     logger: Logger,
     queue: Queue,
-}
-
-impl AsRef<Logger> for WorkerCtx {
-    fn as_ref(&self) -> &Logger {
-        &self.logger
-    }
-}
-
-impl FromContext<WorkerCtx> for Queue {
-    fn from_context(ctx: &WorkerCtx) -> Queue {
-        ctx.queue.clone()
-    }
 }
 
 #[logwire::service]

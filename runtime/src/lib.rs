@@ -322,6 +322,39 @@ pub use logwire_macros::service;
 /// assert!(sync.db.is_none());
 /// ```
 pub use logwire_macros::Injectable;
+
+/// A worker context, as axum's `#[derive(FromRef)]` makes application
+/// state: the `logger` field provides the logger (`AsRef<Logger>`), and
+/// every other field provides its type to services built with
+/// `from_context` (`FromContext<Ctx>`, by `Clone`). `#[context(skip)]`
+/// keeps a field to the context; each type may be provided once.
+///
+/// ```
+/// use logwire::{FromContext, Logger};
+///
+/// #[derive(Clone)]
+/// pub struct Db(&'static str);
+///
+/// #[derive(logwire::Context)]
+/// pub struct WorkerCtx {
+///     logger: Logger,
+///     db: Db,
+///     #[context(skip)]
+///     polls: u64,
+/// }
+///
+/// #[logwire::service]
+/// pub struct BuildService {
+///     logger: Logger,
+///     db: Db,
+/// }
+///
+/// let (logger, _) = Logger::capture("worker");
+/// let ctx = WorkerCtx { logger, db: Db("sqlite"), polls: 0 };
+/// let builds = BuildService::from_context(&ctx);
+/// # let _ = (builds, ctx.polls);
+/// ```
+pub use logwire_macros::Context;
 pub use tracing_core::LevelFilter;
 
 #[doc(hidden)]

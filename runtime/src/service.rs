@@ -77,13 +77,21 @@ impl AsRef<Logger> for Logger {
 /// first field really is logwire's logger, whatever it is called or aliased.
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
-    message = "a logwire service's logger must be `logwire::Logger`, not `{Self}`",
+    message = "the logger of a logwire service or context must be `logwire::Logger`, not `{Self}`",
     label = "this is not `logwire::Logger`",
     note = "write `logger: logwire::Logger` (or `use logwire::Logger;` and `logger: Logger`)"
 )]
-pub trait IsLogger {}
+pub trait IsLogger {
+    /// The logger itself.
+    fn as_logger(&self) -> &Logger;
+}
 
-impl IsLogger for Logger {}
+impl IsLogger for Logger {
+    #[inline]
+    fn as_logger(&self) -> &Logger {
+        self
+    }
+}
 
 /// Compiles only for `T = Logger`; see [`IsLogger`].
 #[doc(hidden)]

@@ -5,6 +5,7 @@ mod constructor;
 mod context;
 mod method;
 mod probe;
+pub(crate) mod worker_context;
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};

@@ -15,32 +15,16 @@ use crate::db::Db;
 use crate::services::{BuildService, DeploymentService};
 use crate::Failure;
 
-/// What the worker's services are built from.
-// logwire-lint: allow(LW001) a context provides the logger to services; it is not one
+/// What the worker's services are built from: the logger, the database
+/// and the configuration, each provided to `from_context`.
+#[derive(logwire::Context)]
 pub struct WorkerCtx {
     pub logger: Logger,
     pub db: Db,
     pub config: AppConfig,
     /// This worker, as recorded with the jobs it claims.
+    #[context(skip)]
     pub me: String,
-}
-
-impl AsRef<Logger> for WorkerCtx {
-    fn as_ref(&self) -> &Logger {
-        &self.logger
-    }
-}
-
-impl FromContext<WorkerCtx> for Db {
-    fn from_context(ctx: &WorkerCtx) -> Db {
-        ctx.db.clone()
-    }
-}
-
-impl FromContext<WorkerCtx> for AppConfig {
-    fn from_context(ctx: &WorkerCtx) -> AppConfig {
-        ctx.config.clone()
-    }
 }
 
 /// Runs until SIGTERM or Ctrl-C; the job in hand always finishes.
