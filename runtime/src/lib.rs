@@ -188,6 +188,7 @@ mod span;
 mod stack;
 pub mod txid;
 pub mod worker;
+mod writer;
 
 pub use diagnose::diagnose;
 pub use field::{FieldValue, Recorder, Value};
@@ -201,6 +202,7 @@ pub use sink::{flush_all, Captured, Record};
 pub use stack::{init, try_init};
 pub use stack::{layer, InitError};
 pub use tracing::Level;
+pub use writer::{file_writer, EventWriter, FileWriter};
 
 /// Makes a struct a service, or logs every method of its impl block.
 ///

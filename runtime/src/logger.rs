@@ -157,6 +157,14 @@ impl Logger {
         Ok(())
     }
 
+    /// The file sink of this logger, if it writes a file.
+    pub(crate) fn file_sink(&self) -> Option<&'static FileSink> {
+        self.inner.writer.sinks.iter().find_map(|s| match s {
+            Sink::File(f) => Some(*f),
+            _ => None,
+        })
+    }
+
     /// The path of the file this logger writes, if it writes one.
     pub fn file_path(&self) -> Option<&Path> {
         self.inner.writer.sinks.iter().find_map(|s| match s {

@@ -46,14 +46,7 @@ impl Sink {
     #[inline]
     pub(crate) fn write(&self, line: &str, record: impl FnOnce() -> Record) {
         match self {
-            Sink::File(f) => match f.write(line.as_bytes()) {
-                // No flusher thread here (a forked child): the line is
-                // written before the call returns.
-                _ if !flusher::active() => f.flush(),
-                file::Wake::No => {}
-                file::Wake::Soon => flusher::notify(),
-                file::Wake::Now => flusher::wake_now(),
-            },
+            Sink::File(f) => write_file(f, line.as_bytes()),
             Sink::Stdout => write_stdout(line.as_bytes()),
             Sink::Capture(c) => c.push(line, record()),
         }
@@ -67,6 +60,20 @@ impl Sink {
             }
             Sink::Capture(_) => {}
         }
+    }
+}
+
+/// Queues whole lines for a file and tells the flusher what it needs to
+/// know.
+#[inline]
+pub(crate) fn write_file(f: &FileSink, lines: &[u8]) {
+    match f.write(lines) {
+        // No flusher thread here (a forked child): the line is written
+        // before the call returns.
+        _ if !flusher::active() => f.flush(),
+        file::Wake::No => {}
+        file::Wake::Soon => flusher::notify(),
+        file::Wake::Now => flusher::wake_now(),
     }
 }
 
