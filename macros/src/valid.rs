@@ -2,14 +2,10 @@
 //! says the fix. Nothing here generates code.
 
 use quote::ToTokens;
-use syn::visit::Visit;
-use syn::{ExprCall, Type};
+use syn::Type;
 
 use crate::ast::{last_segment, Impl, Method, Struct};
 use crate::ctxt::Errors;
-
-const SERVICES_RECEIVE: &str =
-    "services receive their logger; they never create one: take `logger: Logger` as the first argument of `new` and log with `self.logger`";
 
 /// Whether `ty` is spelled as logwire's logger type (`Logger`,
 /// `logwire::Logger`); the compiler checks what it really is.
@@ -84,8 +80,6 @@ pub(crate) fn check_impl<'a>(imp: &Impl<'a>, errors: &mut Errors) -> Vec<&'a Typ
             logger_types.extend(check_new(method, errors));
         }
     }
-    let mut calls = LoggerCalls { errors };
-    calls.visit_item_impl(imp.original);
     logger_types
 }
 
@@ -169,38 +163,6 @@ fn check_new<'a>(m: &Method<'a>, errors: &mut Errors) -> Option<&'a Type> {
                 None
             }
         },
-    }
-}
-
-/// Finds calls that build a logger anywhere in the impl block.
-struct LoggerCalls<'e> {
-    errors: &'e mut Errors,
-}
-
-impl<'ast> Visit<'ast> for LoggerCalls<'_> {
-    fn visit_expr_call(&mut self, call: &'ast ExprCall) {
-        if let syn::Expr::Path(p) = &*call.func {
-            let segments: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
-            let builds = match segments.as_slice() {
-                [.., last] if last == "file_logger" || last == "console_logger" => true,
-                [.., ty, f] => ty == "Logger" && (f == "builder" || f == "capture"),
-                _ => false,
-            };
-            if builds {
-                self.errors.at(call, SERVICES_RECEIVE);
-            }
-        }
-        syn::visit::visit_expr_call(self, call);
-    }
-
-    // Calls inside `vec![..]`, `format!(..)` and the like.
-    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-        let parser = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
-        if let Ok(args) = mac.parse_body_with(parser) {
-            for arg in &args {
-                self.visit_expr(arg);
-            }
-        }
     }
 }
 

@@ -80,7 +80,6 @@ impl std::error::Error for Failure {
 
 /// The file logger `name` in the process's `tracing` stack, exported as
 /// OpenTelemetry `service` when OTEL_EXPORTER_OTLP_ENDPOINT is set.
-#[allow(clippy::disallowed_methods)] // main's helper: loggers are built here only
 fn init(name: &str, service: &'static str) -> (logwire::Logger, telemetry::Telemetry) {
     let logger = logwire::file_logger(name);
     let telemetry = telemetry::init(&logger, service);
@@ -126,7 +125,6 @@ fn exit(outcome: Result<(), Failure>) -> ExitCode {
 }
 
 #[tokio::main]
-#[allow(clippy::disallowed_methods)] // the one place that builds loggers
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let config = match AppConfig::from_env() {

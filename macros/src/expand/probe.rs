@@ -31,18 +31,42 @@ pub(super) fn wrap_calls(tokens: TokenStream) -> TokenStream {
 
 struct Calls;
 
-/// Calls this check leaves alone: generated code (`::core::…`,
-/// `::logwire::…`, the method's own body `__logwire_body()`) and clones,
-/// which return what they were given.
+/// Calls this check leaves alone: generated code (`::core::…`, `::std::…`,
+/// `::logwire::__private::…`, the method's own body `__logwire_body()`),
+/// clones, which return what they were given, and `from_context`, which
+/// hands a service the logger of its context.
 fn skipped(call: &syn::ExprCall) -> bool {
-    match &*call.func {
-        Expr::Path(p) => {
-            let last = p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-            p.path.leading_colon.is_some() || last == "clone" || last.starts_with("__logwire_")
-        }
-        _ => true,
-    }
+    let Expr::Path(p) = &*call.func else { return true };
+    let names: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let generated = p.path.leading_colon.is_some()
+        && match names.as_slice() {
+            [krate, ..] if krate == "core" || krate == "std" || krate == "alloc" => true,
+            [krate, private, ..] => krate == "logwire" && private == "__private",
+            _ => false,
+        };
+    let last = names.last().map(String::as_str).unwrap_or_default();
+    generated || last == "clone" || last == "from_context" || last.starts_with("__logwire_")
 }
+
+/// Macros whose arguments are expressions, separated by commas: the calls
+/// in them are checked too (`vec![file_logger("a")]`). Others are left
+/// alone, since their arguments may be patterns or other syntax.
+const EXPRESSION_MACROS: [&str; 14] = [
+    "vec",
+    "format",
+    "format_args",
+    "print",
+    "println",
+    "eprint",
+    "eprintln",
+    "write",
+    "writeln",
+    "panic",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "dbg",
+];
 
 impl VisitMut for Calls {
     fn visit_expr_mut(&mut self, e: &mut Expr) {
@@ -60,6 +84,25 @@ impl VisitMut for Calls {
             })
         };
         *e = syn::parse_quote!(#wrapped);
+    }
+
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        let name = mac
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        if !EXPRESSION_MACROS.contains(&name.as_str()) {
+            return;
+        }
+        let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
+        if let Ok(mut args) = mac.parse_body_with(parser) {
+            for arg in args.iter_mut() {
+                self.visit_expr_mut(arg);
+            }
+            mac.tokens = args.into_token_stream();
+        }
     }
 
     // Items inside a body (nested fns, consts) are left as written.
