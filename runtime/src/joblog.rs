@@ -18,11 +18,11 @@
 //! A job log reads:
 //!
 //! ```text
-//! 2025-01-01 12:00:00,123 Build started
-//! 2025-01-01 12:00:00,124 === Running build: "sh" "build.sh" (in /srv/data/projects/demo)
-//! 2025-01-01 12:00:00,130 [stdout] compiling
-//! 2025-01-01 12:00:00,131 [stderr] warning: unused variable
-//! 2025-01-01 12:00:01,502 === Running build: exit code 0 after 1.378 s
+//! 2025-01-01 12:00:00.123Z Build started
+//! 2025-01-01 12:00:00.124Z === Running build: "sh" "build.sh" (in /srv/data/projects/demo)
+//! 2025-01-01 12:00:00.130Z [stdout] compiling
+//! 2025-01-01 12:00:00.131Z [stderr] warning: unused variable
+//! 2025-01-01 12:00:01.502Z === Running build: exit code 0 after 1.378 s
 //! ```
 //!
 //! Lines are escaped like the main log's messages, so a script cannot send

@@ -99,12 +99,14 @@
 //! - [`layer()`], [`init`] and [`try_init`]: logwire in a `tracing` stack;
 //! - `logwire::otel` (feature `otel`, off by default): `trace_id=` on lines,
 //!   W3C trace context into requests and jobs, for a stack with
-//!   tracing-opentelemetry.
+//!   tracing-opentelemetry;
+//! - `logwire::read` (feature `read`, off by default): lines of both formats
+//!   and job logs parsed back, what the `logwire` tool reads with.
 //!
 //! # The line format
 //!
 //! ```text
-//! [9b2f0c1e-…] 2025-01-01 12:00:00,123 - api - INFO - REQUEST_START | method=GET path=/api/health
+//! [9b2f0c1e-…] 2025-01-01 12:00:00.123Z - api - INFO - REQUEST_START | method=GET path=/api/health
 //! ```
 //!
 //! The `[txid] ` prefix appears inside a [`txid::scope`], the id written
@@ -181,6 +183,8 @@ pub mod otel;
 mod panic;
 mod paths;
 mod process;
+#[cfg(feature = "read")]
+pub mod read;
 mod redact;
 mod service;
 mod sink;

@@ -142,8 +142,8 @@ async fn start_and_end_lines_under_a_fresh_uuid() {
     assert_eq!(
         masked(&cap),
         [
-            format!("[{id}] 2025-01-01 12:00:00,123 - api - INFO - REQUEST_START | method=GET path=/api/health"),
-            format!("[{id}] 2025-01-01 12:00:00,123 - api - INFO - REQUEST_END | method=GET path=/api/health status_code=200 duration_ms=D"),
+            format!("[{id}] 2025-01-01 12:00:00.123Z - api - INFO - REQUEST_START | method=GET path=/api/health"),
+            format!("[{id}] 2025-01-01 12:00:00.123Z - api - INFO - REQUEST_END | method=GET path=/api/health status_code=200 duration_ms=D"),
         ]
     );
     assert_eq!(logwire::txid::current(), None, "no id leaks out of the request");
@@ -184,7 +184,7 @@ async fn a_5xx_with_detail_writes_one_error_line_and_the_detail_stays_home() {
     assert_eq!(
         errors,
         [format!(
-            r#"[{id}] 2025-01-01 12:00:00,123 - api - ERROR - REQUEST_ERROR | method=GET path=/fail status_code=500 error="database is locked""#
+            r#"[{id}] 2025-01-01 12:00:00.123Z - api - ERROR - REQUEST_ERROR | method=GET path=/fail status_code=500 error="database is locked""#
         )]
     );
     assert!(!text(response).await.contains("locked"));

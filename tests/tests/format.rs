@@ -18,7 +18,7 @@ fn fixed(name: &str, format: Format) -> (Logger, logwire::Captured) {
 fn plain_line_without_txid_or_fields() {
     let (log, cap) = fixed("api", Format::Readable);
     logwire::info!(log, "SERVER_READY");
-    assert_eq!(cap.lines(), ["2025-01-01 12:00:00,123 - api - INFO - SERVER_READY"]);
+    assert_eq!(cap.lines(), ["2025-01-01 12:00:00.123Z - api - INFO - SERVER_READY"]);
 }
 
 #[test]
@@ -28,7 +28,7 @@ fn fields_in_the_order_written() {
     logwire::info!(log, "REQUEST_START", method = "GET", path = %uri);
     assert_eq!(
         cap.lines(),
-        ["2025-01-01 12:00:00,123 - api - INFO - REQUEST_START | method=GET path=/api/health"]
+        ["2025-01-01 12:00:00.123Z - api - INFO - REQUEST_START | method=GET path=/api/health"]
     );
 }
 
@@ -40,8 +40,8 @@ fn txid_prefix_inside_a_scope_only() {
     assert_eq!(
         cap.lines(),
         [
-            "[9b2f0c1e-1111] 2025-01-01 12:00:00,123 - worker - WARN - RETRY | attempt=2",
-            "2025-01-01 12:00:00,123 - worker - WARN - OUTSIDE",
+            "[9b2f0c1e-1111] 2025-01-01 12:00:00.123Z - worker - WARN - RETRY | attempt=2",
+            "2025-01-01 12:00:00.123Z - worker - WARN - OUTSIDE",
         ]
     );
 }
@@ -54,7 +54,7 @@ fn every_level_name_is_tracings() {
     logwire::info!(log, "m");
     logwire::warn!(log, "m");
     logwire::error!(log, "m");
-    let levels: Vec<String> = cap.lines().iter().map(|l| parse_line(l).unwrap().level).collect();
+    let levels: Vec<String> = cap.lines().iter().map(|l| parse_line(l).unwrap().level.to_string()).collect();
     assert_eq!(levels, ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]);
 }
 
@@ -82,7 +82,7 @@ fn value_kinds_and_quoting() {
     assert_eq!(
         cap.lines(),
         [concat!(
-            "2025-01-01 12:00:00,123 - x - INFO - KINDS | int=-7 uint=7 float=0.042 flag=true ch=x ",
+            "2025-01-01 12:00:00.123Z - x - INFO - KINDS | int=-7 uint=7 float=0.042 flag=true ch=x ",
             r#"empty="" spaced="a b" eq="k=v" error="disk \"full\"" path="\"/tmp/a b\"" "#,
             r#"nl="one\ntwo" esc="\u{1b}[31m""#
         )]
@@ -95,7 +95,7 @@ fn message_is_escaped_never_quoted() {
     logwire::info!(log, "a | b\nforged - x - ERROR - c \"q\" \\");
     assert_eq!(
         cap.lines(),
-        [r#"2025-01-01 12:00:00,123 - x - INFO - a \| b\nforged - x - ERROR - c "q" \\"#]
+        [r#"2025-01-01 12:00:00.123Z - x - INFO - a \| b\nforged - x - ERROR - c "q" \\"#]
     );
     let parsed = parse_line(&cap.lines()[0]).unwrap();
     assert_eq!(parsed.message, "a | b\nforged - x - ERROR - c \"q\" \\");
@@ -114,7 +114,7 @@ fn shorthand_dotted_and_literal_keys() {
     logwire::info!(log, "M", user, req.id, ?kind, "http.status" = 200, %user);
     assert_eq!(
         cap.lines(),
-        ["2025-01-01 12:00:00,123 - x - INFO - M | user=ann req.id=5 kind=Some(3) http.status=200 user.2=ann"]
+        ["2025-01-01 12:00:00.123Z - x - INFO - M | user=ann req.id=5 kind=Some(3) http.status=200 user.2=ann"]
     );
 }
 
@@ -225,7 +225,7 @@ fn library_tracing_events_reach_the_logger_in_scope() {
     assert_eq!(fallback_cap.records()[0].message, "outside any scope");
     assert_eq!(
         cap.lines(),
-        ["2025-01-01 12:00:00,123 - api - INFO - query done | target=format rows=3"]
+        ["2025-01-01 12:00:00.123Z - api - INFO - query done | target=format rows=3"]
     );
     assert_eq!(other_cap.records()[0].field("target").unwrap(), "hyper");
     assert_eq!(other_cap.records().len(), 1);
@@ -258,7 +258,7 @@ fn long_values_and_messages_are_cut_at_8_kib_on_a_character_boundary() {
     assert_eq!(
         *line,
         format!(
-            "2025-01-01 12:00:00,123 - api - WARN - M{x}…[+809 bytes] | project=\"{kept}…[+1891812 bytes]\" \
+            "2025-01-01 12:00:00.123Z - api - WARN - M{x}…[+809 bytes] | project=\"{kept}…[+1891812 bytes]\" \
              error=\"{e}…[+11808 bytes]\" n=1",
             x = "x".repeat(8191),
             e = "e".repeat(8192),
@@ -296,7 +296,7 @@ fn bidi_and_invisible_characters_are_escaped_so_a_viewer_shows_the_file() {
     assert_eq!(
         cap.lines(),
         [
-            r#"2025-01-01 12:00:00,123 - api - INFO - LOGIN\u{202e} | user="admin\u{200b}" file="\u{2066}exe.txt\u{2069}" bom="\u{feff}x""#
+            r#"2025-01-01 12:00:00.123Z - api - INFO - LOGIN\u{202e} | user="admin\u{200b}" file="\u{2066}exe.txt\u{2069}" bom="\u{feff}x""#
         ]
     );
     let parsed = parse_line(&cap.lines()[0]).unwrap();

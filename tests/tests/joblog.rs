@@ -12,8 +12,8 @@ fn sh(script: &str) -> Command {
 }
 
 fn body(line: &str) -> &str {
-    // "YYYY-MM-DD HH:MM:SS,mmm " is 24 bytes.
-    &line[24..]
+    // "YYYY-MM-DD HH:MM:SS.mmmZ " is 25 bytes.
+    &line[25..]
 }
 
 #[test]
@@ -23,7 +23,7 @@ fn append_timestamps_every_line() {
     let job = JobLog::open(&path).unwrap();
     job.append("Build started\nsecond line").unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
-    let ts = regex::Regex::new(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} ").unwrap();
+    let ts = regex::Regex::new(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}Z ").unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2);
     assert!(lines.iter().all(|l| ts.is_match(l)));

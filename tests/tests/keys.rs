@@ -108,7 +108,7 @@ fn a_field_given_twice_is_kept_as_key_dot_2() {
     logwire::info!(log, "X", a = 1, b = 2, a = 3, a = "four");
     assert_eq!(
         cap.lines()[0],
-        "2025-01-01 12:00:00,123 - api - INFO - X | a=1 b=2 a.2=3 a.3=four"
+        "2025-01-01 12:00:00.123Z - api - INFO - X | a=1 b=2 a.2=3 a.3=four"
     );
     let fields: Vec<String> = cap.records()[0].fields.iter().map(|(k, _)| k.clone()).collect();
     assert_eq!(fields, ["a", "b", "a.2", "a.3"]);
@@ -131,7 +131,7 @@ fn a_library_event_keeps_target_and_both_messages_apart() {
         match format {
             Format::Readable => assert_eq!(
                 line,
-                "2025-01-01 12:00:00,123 - api - INFO - text | target=hyper target.2=db message=m"
+                "2025-01-01 12:00:00.123Z - api - INFO - text | target=hyper target.2=db message=m"
             ),
             _ => {
                 let value: serde_json::Value = serde_json::from_str(line).unwrap();

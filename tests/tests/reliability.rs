@@ -15,7 +15,7 @@ fn a_line_cut_short_by_a_dead_writer_is_never_glued_to_the_next() {
     // What a writer SIGKILLed inside its `write` leaves behind.
     std::fs::write(
         dir.path().join("api.log"),
-        "[build-1] 2026-11-24 12:00:00,000 - api - INFO - LI",
+        "[build-1] 2026-11-24 12:00:00.000Z - api - INFO - LI",
     )
     .unwrap();
     let log = Logger::builder("api").root(dir.path()).build();
@@ -24,7 +24,7 @@ fn a_line_cut_short_by_a_dead_writer_is_never_glued_to_the_next() {
     let text = std::fs::read_to_string(dir.path().join("api.log")).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text:?}");
-    assert_eq!(lines[0], "[build-1] 2026-11-24 12:00:00,000 - api - INFO - LI");
+    assert_eq!(lines[0], "[build-1] 2026-11-24 12:00:00.000Z - api - INFO - LI");
     assert!(lines[1].ends_with(" - api - INFO - SURVIVOR | seq=1"), "{text:?}");
     assert!(text.ends_with('\n'));
 }

@@ -63,7 +63,7 @@ proptest! {
         let line = &lines[0];
         prop_assert!(!line.chars().any(|c| c.is_control()), "control char in {:?}", line);
         prop_assert!(line_regex().is_match(line), "regex rejects {:?}", line);
-        let parsed = parse_line(line).map_err(TestCaseError::fail)?;
+        let parsed = parse_line(line).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(&parsed.message, &message);
         prop_assert_eq!(&parsed.txid, &txid);
         let expected: Vec<(String, String)> = keys.iter().zip(&values).map(|(k, v)| ((*k).to_owned(), v.clone())).collect();

@@ -184,7 +184,7 @@ extern "C" {
 async fn a_hostile_project_name_in_the_txid_forges_no_header() {
     let dir = tempfile::tempdir().unwrap();
     let log = Logger::builder("worker").root(dir.path()).build();
-    let project = "demo] 2026-01-01 00:00:00,000 - worker - ERROR - DEPLOY_APPROVED | by=admin [x";
+    let project = "demo] 2026-01-01 00:00:00.000Z - worker - ERROR - DEPLOY_APPROVED | by=admin [x";
     let out = run_job(&log, format!("build-{project}"), async {
         logwire::info!(log, "BUILD_RAN");
         Ok::<_, String>(())
@@ -193,7 +193,7 @@ async fn a_hostile_project_name_in_the_txid_forges_no_header() {
     assert_eq!(out, Ok(()));
     log.flush();
     let text = std::fs::read_to_string(dir.path().join("worker.log")).unwrap();
-    let encoded = "[build-demo%5D%202026-01-01%2000:00:00%2C000%20-%20worker%20-%20ERROR%20-%20DEPLOY_APPROVED%20%7C%20by=admin%20%5Bx] ";
+    let encoded = "[build-demo%5D%202026-01-01%2000:00:00.000Z%20-%20worker%20-%20ERROR%20-%20DEPLOY_APPROVED%20%7C%20by=admin%20%5Bx] ";
     for line in text.lines() {
         assert!(line.starts_with(encoded), "{line}");
         let (_, after) = line.split_once("] ").unwrap();

@@ -13,7 +13,7 @@ use crate::Level;
 /// How a logger writes its lines.
 ///
 /// ```text
-/// Readable: [9b2f0c1e-…] 2025-01-01 12:00:00,123 - api - INFO - REQUEST_START | method=GET path=/api/health
+/// Readable: [9b2f0c1e-…] 2025-01-01 12:00:00.123Z - api - INFO - REQUEST_START | method=GET path=/api/health
 /// Json:     {"ts":"2025-01-01T12:00:00.123Z","level":"INFO","logger":"api","txid":"9b2f0c1e-…","message":"REQUEST_START","fields":{"method":"GET","path":"/api/health"}}
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

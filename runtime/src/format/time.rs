@@ -1,4 +1,6 @@
-//! UTC timestamps, `YYYY-MM-DD HH:MM:SS,mmm`.
+//! UTC timestamps, RFC 3339 with millisecond precision: `YYYY-MM-DD HH:MM:SS.mmmZ`
+//! (readable lines and job logs) and `YYYY-MM-DDTHH:MM:SS.mmmZ` (JSON). The `Z` says
+//! the zone, so shippers and viewers do not take the time for local time.
 //!
 //! A general-purpose date formatter per line costs several times the rest of
 //! the line, so the date-and-second part is computed once per second per
@@ -54,7 +56,7 @@ fn render_second(secs: u64) -> [u8; SECOND_LEN] {
 /// How a timestamp is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stamp {
-    /// `YYYY-MM-DD HH:MM:SS,mmm`, the readable lines'.
+    /// `YYYY-MM-DD HH:MM:SS.mmmZ`, the readable lines' (RFC 3339 allows the space).
     Readable,
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, for JSON.
     Iso,
@@ -80,15 +82,12 @@ pub(crate) fn push_timestamp(out: &mut String, t: SystemTime, stamp: Stamp) {
     if iso {
         text[10] = b'T';
     }
-    let mut ms = [if iso { b'.' } else { b',' }, 0, 0, 0];
+    let mut ms = *b".000Z";
     ms[1] = b'0' + (millis / 100) as u8;
     two(&mut ms[2..4], millis % 100);
     // Both arrays are ASCII digits and punctuation.
     out.push_str(std::str::from_utf8(&text).unwrap_or_default());
     out.push_str(std::str::from_utf8(&ms).unwrap_or_default());
-    if iso {
-        out.push('Z');
-    }
 }
 
 #[cfg(test)]
@@ -108,18 +107,18 @@ mod tests {
 
     #[test]
     fn formats_known_instants() {
-        assert_eq!(at(0, 0), "1970-01-01 00:00:00,000");
-        assert_eq!(at(1_735_732_800, 123), "2025-01-01 12:00:00,123");
-        assert_eq!(at(951_782_400, 7), "2000-02-29 00:00:00,007"); // leap day
-        assert_eq!(at(4_107_542_399, 999), "2100-02-28 23:59:59,999"); // 2100 is not leap
-        assert_eq!(at(1_709_251_199, 50), "2024-02-29 23:59:59,050");
+        assert_eq!(at(0, 0), "1970-01-01 00:00:00.000Z");
+        assert_eq!(at(1_735_732_800, 123), "2025-01-01 12:00:00.123Z");
+        assert_eq!(at(951_782_400, 7), "2000-02-29 00:00:00.007Z"); // leap day
+        assert_eq!(at(4_107_542_399, 999), "2100-02-28 23:59:59.999Z"); // 2100 is not leap
+        assert_eq!(at(1_709_251_199, 50), "2024-02-29 23:59:59.050Z");
     }
 
     #[test]
     fn cache_tracks_second_changes() {
-        assert_eq!(at(1_735_732_800, 999), "2025-01-01 12:00:00,999");
-        assert_eq!(at(1_735_732_801, 0), "2025-01-01 12:00:01,000");
-        assert_eq!(at(1_735_732_800, 1), "2025-01-01 12:00:00,001");
+        assert_eq!(at(1_735_732_800, 999), "2025-01-01 12:00:00.999Z");
+        assert_eq!(at(1_735_732_801, 0), "2025-01-01 12:00:01.000Z");
+        assert_eq!(at(1_735_732_800, 1), "2025-01-01 12:00:00.001Z");
     }
 
     #[test]
