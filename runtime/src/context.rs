@@ -40,6 +40,12 @@ pub(crate) fn with_logger<R>(fallback: &Logger, f: impl FnOnce(&Logger) -> R) ->
     })
 }
 
+/// The logger of the scope the caller is in, if any.
+#[cfg(feature = "worker")]
+pub(crate) fn current_logger() -> Option<Logger> {
+    current(&LOGGER)
+}
+
 fn current<T: Clone + 'static>(key: &'static LocalKey<RefCell<Option<T>>>) -> Option<T> {
     key.with(|c| c.try_borrow().ok().and_then(|v| v.clone()))
 }

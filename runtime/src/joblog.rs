@@ -73,12 +73,21 @@ impl Stream {
 impl JobLog {
     /// Opens `path` for appending, creating it and its parent directories
     /// (group-writable, like the main logs).
+    ///
+    /// Inside a job or request (a logger's scope, as [`run_job`] sets up)
+    /// it writes INFO `JOB_LOG | path=<absolute path>` to that logger, so
+    /// the job's own file can be found from its txid (`logwire trace` does).
+    ///
+    /// [`run_job`]: crate::worker::run_job
     pub fn open(path: impl AsRef<Path>) -> io::Result<JobLog> {
-        let path = path.as_ref().to_path_buf();
+        let path = std::path::absolute(path.as_ref())?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             crate::sink::file::create_dir(dir)?;
         }
         let file = OpenOptions::new().append(true).create(true).mode(0o660).open(&path)?;
+        if let Some(logger) = crate::context::current_logger() {
+            crate::info!(logger, "JOB_LOG", path = %path.display());
+        }
         Ok(JobLog {
             path,
             file: Arc::new(Mutex::new(file)),

@@ -1,0 +1,121 @@
+//! Writing lines out: prefixed with their file, the level coloured on a
+//! terminal (anstream strips the colour elsewhere and honours `NO_COLOR`),
+//! or as JSON objects with `file` added.
+
+use std::io::Write;
+
+use anstyle::{AnsiColor, Style};
+use logwire::read::{Entry, Time};
+use logwire::Level;
+
+use crate::error::{self, Error};
+
+/// Where lines go.
+pub(crate) struct Printer {
+    out: anstream::AutoStream<std::io::StdoutLock<'static>>,
+    json: bool,
+    prefix: bool,
+}
+
+impl Printer {
+    /// Lines prefixed with their file (`prefix`), or as JSON (`json`).
+    pub(crate) fn new(json: bool, prefix: bool) -> Printer {
+        Printer { out: anstream::AutoStream::auto(std::io::stdout().lock()), json, prefix }
+    }
+
+    /// One line of a logger's file as it was written (`raw`), with its
+    /// parsed form when it is one of logwire's.
+    pub(crate) fn line(&mut self, file: &str, raw: &str, entry: Option<&Entry>) -> Result<(), Error> {
+        if self.json {
+            let object = match entry {
+                Some(_) if raw.starts_with('{') => with_file(raw, file),
+                Some(e) => Some(entry_json(file, e)),
+                None => None,
+            };
+            let object = object.unwrap_or_else(|| serde_json::json!({ "file": file, "text": raw }));
+            return writeln!(self.out, "{object}").map_err(error::output);
+        }
+        if self.prefix {
+            write!(self.out, "{}{file}:{} ", DIM.render(), DIM.render_reset()).map_err(error::output)?;
+        }
+        let coloured = entry.filter(|_| !raw.starts_with('{')).and_then(|e| {
+            let tag = format!(" - {} - ", e.level);
+            raw.find(&tag).map(|at| (at + 3, at + tag.len() - 3, style(e.level)))
+        });
+        match coloured {
+            Some((from, to, style)) => writeln!(
+                self.out,
+                "{}{}{}{}{}",
+                &raw[..from],
+                style.render(),
+                &raw[from..to],
+                style.render_reset(),
+                &raw[to..]
+            ),
+            None => writeln!(self.out, "{raw}"),
+        }
+        .map_err(error::output)
+    }
+
+    /// One line of a job log.
+    pub(crate) fn job_line(&mut self, file: &str, raw: &str, time: Option<(Time, &str)>) -> Result<(), Error> {
+        if self.json {
+            let object = match time {
+                Some((t, text)) => serde_json::json!({ "file": file, "ts": iso(t), "message": text }),
+                None => serde_json::json!({ "file": file, "text": raw }),
+            };
+            return writeln!(self.out, "{object}").map_err(error::output);
+        }
+        writeln!(self.out, "{}{file}:{} {raw}", DIM.render(), DIM.render_reset()).map_err(error::output)
+    }
+
+    /// Pushes what was written to the terminal or pipe.
+    pub(crate) fn flush(&mut self) -> Result<(), Error> {
+        self.out.flush().map_err(error::output)
+    }
+}
+
+const DIM: Style = Style::new().dimmed();
+
+fn style(level: Level) -> Style {
+    let colour = match level {
+        Level::ERROR => AnsiColor::Red,
+        Level::WARN => AnsiColor::Yellow,
+        Level::INFO => AnsiColor::Green,
+        Level::DEBUG => AnsiColor::Blue,
+        _ => AnsiColor::Magenta,
+    };
+    Style::new().fg_color(Some(colour.into())).bold()
+}
+
+/// `2025-01-01T12:00:00.123Z`, the JSON format's time.
+fn iso(t: Time) -> String {
+    t.to_string().replacen(' ', "T", 1)
+}
+
+/// A JSON line with `file` added, its own keys kept in order.
+fn with_file(raw: &str, file: &str) -> Option<serde_json::Value> {
+    let mut object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(raw).ok()?;
+    object.insert("file".into(), file.into());
+    Some(object.into())
+}
+
+/// A readable line as the JSON format writes it, with `file` added.
+fn entry_json(file: &str, e: &Entry) -> serde_json::Value {
+    let mut object = serde_json::Map::new();
+    object.insert("ts".into(), iso(e.time).into());
+    object.insert("level".into(), e.level.to_string().into());
+    object.insert("logger".into(), e.logger.clone().into());
+    if let Some(txid) = &e.txid {
+        object.insert("txid".into(), txid.clone().into());
+    }
+    object.insert("message".into(), e.message.clone().into());
+    let fields: serde_json::Map<String, serde_json::Value> =
+        e.fields.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();
+    object.insert("fields".into(), fields.into());
+    if let Some(method) = &e.method {
+        object.insert("method".into(), method.clone().into());
+    }
+    object.insert("file".into(), file.into());
+    object.into()
+}
