@@ -16,17 +16,26 @@ pub(crate) struct Error {
 impl Error {
     /// Exit 2: a usage or I/O error.
     pub(crate) fn usage(message: impl Into<String>) -> Error {
-        Error { code: 2, message: message.into() }
+        Error {
+            code: 2,
+            message: message.into(),
+        }
     }
 
     /// Exit 1: nothing found (or problems found).
     pub(crate) fn nothing(message: impl Into<String>) -> Error {
-        Error { code: 1, message: message.into() }
+        Error {
+            code: 1,
+            message: message.into(),
+        }
     }
 
     /// Exit 1 with nothing more to say (the output said it).
     pub(crate) fn quiet() -> Error {
-        Error { code: 1, message: String::new() }
+        Error {
+            code: 1,
+            message: String::new(),
+        }
     }
 
     /// Prints the line (if any) and gives the exit code.
@@ -48,7 +57,10 @@ impl fmt::Display for Error {
 /// command quietly, anything else is exit 2.
 pub(crate) fn output(e: io::Error) -> Error {
     if e.kind() == io::ErrorKind::BrokenPipe {
-        Error { code: 0, message: String::new() }
+        Error {
+            code: 0,
+            message: String::new(),
+        }
     } else {
         Error::usage(format!("cannot write the output: {}", reason(&e)))
     }

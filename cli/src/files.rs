@@ -55,9 +55,14 @@ pub(crate) fn discover(root: &Path, names: &[String]) -> Result<Vec<LogFile>, Er
     })?;
     let mut found: Vec<(String, String, u32)> = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| Error::usage(format!("cannot read {}: {}", root.display(), crate::error::reason(&e))))?;
-        let Some(name) = entry.file_name().to_str().map(str::to_owned) else { continue };
-        let Some((logger, index)) = parse_name(&name) else { continue };
+        let entry =
+            entry.map_err(|e| Error::usage(format!("cannot read {}: {}", root.display(), crate::error::reason(&e))))?;
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
+        let Some((logger, index)) = parse_name(&name) else {
+            continue;
+        };
         if !names.is_empty() && !names.iter().any(|n| n == logger) {
             continue;
         }
@@ -75,7 +80,13 @@ pub(crate) fn discover(root: &Path, names: &[String]) -> Result<Vec<LogFile>, Er
             Ok(f) => f,
             // Rotated away (the oldest backup deleted) between listing and opening.
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(Error::usage(format!("cannot read {}: {}", path.display(), crate::error::reason(&e)))),
+            Err(e) => {
+                return Err(Error::usage(format!(
+                    "cannot read {}: {}",
+                    path.display(),
+                    crate::error::reason(&e)
+                )))
+            }
         };
         let meta = file
             .metadata()
@@ -115,7 +126,10 @@ fn looks_like_a_log(file: &mut File) -> Result<(), String> {
     }
     let text = String::from_utf8_lossy(&head);
     let mut lines = text.lines().take(20).peekable();
-    let first = lines.peek().map(|l| l.chars().take(60).collect::<String>()).unwrap_or_default();
+    let first = lines
+        .peek()
+        .map(|l| l.chars().take(60).collect::<String>())
+        .unwrap_or_default();
     if lines.any(|l| logwire::read::parse_line(l).is_ok()) {
         Ok(())
     } else {
@@ -132,7 +146,15 @@ mod tests {
         assert_eq!(parse_name("api.log"), Some(("api", 0)));
         assert_eq!(parse_name("api.log.10"), Some(("api", 10)));
         assert_eq!(parse_name("start_services.log.1"), Some(("start_services", 1)));
-        for other in [".log", "api.log.0", "api.log.01", "api.log.x", "api.txt", ".logwire-levels", "api.log.1.gz"] {
+        for other in [
+            ".log",
+            "api.log.0",
+            "api.log.01",
+            "api.log.x",
+            "api.txt",
+            ".logwire-levels",
+            "api.log.1.gz",
+        ] {
             assert_eq!(parse_name(other), None, "{other}");
         }
     }

@@ -165,13 +165,25 @@ fn main() -> ExitCode {
 fn run(command: Command) -> Result<(), Error> {
     match command {
         Command::Trace { id, json, root } => trace::run(&root.dir(), &id, json).map(drop),
-        Command::Tail { names, follow, lines, level, txid, since, root } => {
+        Command::Tail {
+            names,
+            follow,
+            lines,
+            level,
+            txid,
+            since,
+            root,
+        } => {
             let opts = tail::Options {
                 names,
                 lines,
                 follow,
                 poll: Duration::from_millis(200),
-                filter: tail::Filter { level: level.map(Level::from), txid, since },
+                filter: tail::Filter {
+                    level: level.map(Level::from),
+                    txid,
+                    since,
+                },
             };
             tail::run(&root.dir(), &opts).map(drop)
         }

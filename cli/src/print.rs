@@ -20,7 +20,11 @@ pub(crate) struct Printer {
 impl Printer {
     /// Lines prefixed with their file (`prefix`), or as JSON (`json`).
     pub(crate) fn new(json: bool, prefix: bool) -> Printer {
-        Printer { out: anstream::AutoStream::auto(std::io::stdout().lock()), json, prefix }
+        Printer {
+            out: anstream::AutoStream::auto(std::io::stdout().lock()),
+            json,
+            prefix,
+        }
     }
 
     /// One line of a logger's file as it was written (`raw`), with its

@@ -91,7 +91,10 @@ mod tests {
     #[test]
     fn finds_each_line_once_with_its_offset() {
         let text = "a x\nb\nc x x\nd\nx";
-        assert_eq!(hits(text, &["x"]), [(0, "a x".into()), (6, "c x x".into()), (14, "x".into())]);
+        assert_eq!(
+            hits(text, &["x"]),
+            [(0, "a x".into()), (6, "c x x".into()), (14, "x".into())]
+        );
     }
 
     #[test]

@@ -56,7 +56,11 @@ impl Line {
     fn new(raw: &[u8], previous: Time) -> Line {
         let text = String::from_utf8_lossy(raw.strip_suffix(b"\n").unwrap_or(raw)).into_owned();
         let entry = read::parse_line(&text).ok();
-        let time = entry.as_ref().map(|e| e.time).or_else(|| read::time_of(&text)).unwrap_or(previous);
+        let time = entry
+            .as_ref()
+            .map(|e| e.time)
+            .or_else(|| read::time_of(&text))
+            .unwrap_or(previous);
         Line { time, text, entry }
     }
 }
@@ -75,7 +79,11 @@ pub(crate) struct Options {
 pub(crate) fn run(root: &Path, opts: &Options) -> Result<usize, Error> {
     let files = files::discover(root, &opts.names)?;
     if files.is_empty() && !opts.follow {
-        let whose = if opts.names.is_empty() { String::new() } else { format!(" of {}", opts.names.join(", ")) };
+        let whose = if opts.names.is_empty() {
+            String::new()
+        } else {
+            format!(" of {}", opts.names.join(", "))
+        };
         return Err(Error::nothing(format!("no log files{whose} in {}", root.display())));
     }
     let mut loggers: Vec<Vec<LogFile>> = Vec::new();
@@ -94,7 +102,11 @@ pub(crate) fn run(root: &Path, opts: &Options) -> Result<usize, Error> {
     };
     printer.flush()?;
     if !opts.follow {
-        return if printed == 0 { Err(Error::nothing("no line matches")) } else { Ok(printed) };
+        return if printed == 0 {
+            Err(Error::nothing("no line matches"))
+        } else {
+            Ok(printed)
+        };
     }
     for group in loggers {
         let newest = group.into_iter().next_back().filter(|f| f.index == 0);
@@ -160,8 +172,16 @@ fn since(loggers: &[Vec<LogFile>], opts: &Options, printer: &mut Printer) -> Res
         .iter()
         .map(|group| {
             // Files last written before the time hold nothing newer.
-            let from_file = group.iter().position(|f| Time::from(f.modified) >= from).unwrap_or(group.len());
-            Stream { files: &group[from_file..], at: 0, reader: None, last: Time::from_unix_millis(i64::MIN) }
+            let from_file = group
+                .iter()
+                .position(|f| Time::from(f.modified) >= from)
+                .unwrap_or(group.len());
+            Stream {
+                files: &group[from_file..],
+                at: 0,
+                reader: None,
+                last: Time::from_unix_millis(i64::MIN),
+            }
         })
         .collect();
     let mut heap = BinaryHeap::new();
@@ -201,7 +221,9 @@ impl Stream<'_> {
         let mut raw = Vec::new();
         loop {
             if self.reader.is_none() {
-                let Some(file) = self.files.get(self.at) else { return Ok(None) };
+                let Some(file) = self.files.get(self.at) else {
+                    return Ok(None);
+                };
                 // A second handle on the same open file: a rotation cannot take it away.
                 let mut handle = file.file.try_clone().map_err(read_error)?;
                 handle.rewind().map_err(read_error)?;
@@ -295,7 +317,11 @@ impl Followed {
             // What the writer put in the old file before it moved on.
             self.read_new(out, true)?;
             self.file = File::open(&self.path).ok();
-            self.id = self.file.as_ref().and_then(|f| f.metadata().ok()).map(|m| (m.dev(), m.ino()));
+            self.id = self
+                .file
+                .as_ref()
+                .and_then(|f| f.metadata().ok())
+                .map(|m| (m.dev(), m.ino()));
             self.pos = 0;
             self.partial.clear();
             self.read_new(out, false)?;
@@ -314,7 +340,9 @@ fn follow(root: &Path, opts: &Options, mut followed: Vec<Followed>, printer: &mu
             for entry in entries.flatten() {
                 let name = entry.file_name();
                 let Some(name) = name.to_str() else { continue };
-                let Some((logger, 0)) = files::parse_name(name) else { continue };
+                let Some((logger, 0)) = files::parse_name(name) else {
+                    continue;
+                };
                 if !opts.names.is_empty() && !opts.names.iter().any(|n| n == logger) {
                     continue;
                 }
@@ -335,7 +363,11 @@ fn follow(root: &Path, opts: &Options, mut followed: Vec<Followed>, printer: &mu
         let mut batch = Vec::new();
         for f in &mut followed {
             if let Err(e) = f.poll(&mut batch) {
-                return Err(Error::usage(format!("cannot read {}: {}", f.path.display(), error::reason(&e))));
+                return Err(Error::usage(format!(
+                    "cannot read {}: {}",
+                    f.path.display(),
+                    error::reason(&e)
+                )));
             }
         }
         batch.sort_by_key(|l| l.time);

@@ -47,8 +47,12 @@ impl Search {
     /// wanted or its `origin=` is; says whether a new txid joined.
     fn look(&mut self, name: &str, rank: usize, offset: u64, raw: &[u8]) -> bool {
         let text = String::from_utf8_lossy(raw);
-        let Ok(entry) = read::parse_line(&text) else { return false };
-        let Some(txid) = entry.txid.as_deref() else { return false };
+        let Ok(entry) = read::parse_line(&text) else {
+            return false;
+        };
+        let Some(txid) = entry.txid.as_deref() else {
+            return false;
+        };
         let mut joined = false;
         if !self.wanted.contains_key(txid) {
             match entry.field("origin") {
@@ -67,8 +71,19 @@ impl Search {
                 }
             }
         }
-        let hit = Hit { file: name.to_owned(), line: text.into_owned(), entry: None, job_log: false };
-        self.hits.insert((entry.time, rank, offset), Hit { entry: Some(entry), ..hit });
+        let hit = Hit {
+            file: name.to_owned(),
+            line: text.into_owned(),
+            entry: None,
+            job_log: false,
+        };
+        self.hits.insert(
+            (entry.time, rank, offset),
+            Hit {
+                entry: Some(entry),
+                ..hit
+            },
+        );
         joined
     }
 }
@@ -88,7 +103,11 @@ pub(crate) fn run(root: &Path, id: &str, json: bool) -> Result<usize, Error> {
     // Oldest first across loggers, so a job's first line is mostly met
     // before its others; each logger's own order is kept.
     files.sort_by_key(|f| f.modified);
-    let mut search = Search { wanted: HashMap::from([(id.to_owned(), Time::from_unix_millis(i64::MIN))]), job_logs: Vec::new(), hits: BTreeMap::new() };
+    let mut search = Search {
+        wanted: HashMap::from([(id.to_owned(), Time::from_unix_millis(i64::MIN))]),
+        job_logs: Vec::new(),
+        hits: BTreeMap::new(),
+    };
     let mut searched: Vec<HashSet<String>> = vec![HashSet::new(); files.len()];
     loop {
         let mut any = false;
@@ -169,7 +188,11 @@ fn read_job_log(path: &Path, rank: usize, search: &mut Search) {
     let text = match std::fs::read(path) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(e) => {
-            error::warn(&format!("cannot read the job log {}: {}", path.display(), error::reason(&e)));
+            error::warn(&format!(
+                "cannot read the job log {}: {}",
+                path.display(),
+                error::reason(&e)
+            ));
             return;
         }
     };
@@ -179,7 +202,12 @@ fn read_job_log(path: &Path, rank: usize, search: &mut Search) {
         if let Some(t) = read::time_of(line) {
             last = t;
         }
-        let hit = Hit { file: name.clone(), line: line.to_owned(), entry: None, job_log: true };
+        let hit = Hit {
+            file: name.clone(),
+            line: line.to_owned(),
+            entry: None,
+            job_log: true,
+        };
         search.hits.insert((last, rank, offset as u64), hit);
     }
 }

@@ -58,7 +58,8 @@ impl Time {
             return None;
         }
         let num = |r: std::ops::Range<usize>| -> Option<i64> {
-            b[r].iter().try_fold(0i64, |n, &d| d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0')))
+            b[r].iter()
+                .try_fold(0i64, |n, &d| d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0')))
         };
         let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
         let (hour, min, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
@@ -301,7 +302,9 @@ pub fn percent_decode(s: &str) -> Result<String, ParseError> {
         match b {
             b'%' => {
                 let hex = [rest.next().unwrap_or(0), rest.next().unwrap_or(0)];
-                let digit = std::str::from_utf8(&hex).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                let digit = std::str::from_utf8(&hex)
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match digit {
                     Some(d) => bytes.push(d),
                     None => return err(format!("bad %XX in the txid {s:?}")),
@@ -380,7 +383,9 @@ fn take_token(s: &str, is_key: bool) -> Result<(String, &str), ParseError> {
         }
         return err(format!("unterminated quote in {s:?}"));
     }
-    let end = s.find(if is_key { &['=', ' '][..] } else { &[' '][..] }).unwrap_or(s.len());
+    let end = s
+        .find(if is_key { &['=', ' '][..] } else { &[' '][..] })
+        .unwrap_or(s.len());
     let token = &s[..end];
     if token.is_empty() || token.contains(['"', '\\', '=']) {
         return err(format!("bad bare token {token:?}"));
@@ -470,7 +475,11 @@ pub fn needles(txid: &str) -> Vec<String> {
     escape::push_txid(&mut header, txid);
     let mut value = String::new();
     escape::push_value(&mut value, txid);
-    let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).map(str::to_owned).unwrap_or(value);
+    let value = value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .map(str::to_owned)
+        .unwrap_or(value);
     let mut json = String::new();
     escape::push_json_str(&mut json, txid);
     let mut out = vec![txid.to_owned()];
@@ -498,7 +507,10 @@ mod tests {
         assert_eq!(Time::parse("2025-13-01 12:00:00.123Z"), None);
         assert_eq!(t.to_string(), "2025-01-01 12:00:00.123Z");
         assert_eq!(Time::from(t.to_system_time()), t);
-        assert_eq!(Time::parse("2000-02-29 00:00:00Z").unwrap().unix_millis(), 951_782_400_000);
+        assert_eq!(
+            Time::parse("2000-02-29 00:00:00Z").unwrap().unix_millis(),
+            951_782_400_000
+        );
     }
 
     #[test]
@@ -510,7 +522,13 @@ mod tests {
 
     #[test]
     fn lines_that_are_not_logwires_are_refused() {
-        for bad in ["", "hello", "2025-01-01 12:00:00.123Z - api - NOTICE - x", "{\"ts\":1}", "[x 2025"] {
+        for bad in [
+            "",
+            "hello",
+            "2025-01-01 12:00:00.123Z - api - NOTICE - x",
+            "{\"ts\":1}",
+            "[x 2025",
+        ] {
             assert!(parse_line(bad).is_err(), "{bad:?}");
         }
     }

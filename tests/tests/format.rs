@@ -54,7 +54,11 @@ fn every_level_name_is_tracings() {
     logwire::info!(log, "m");
     logwire::warn!(log, "m");
     logwire::error!(log, "m");
-    let levels: Vec<String> = cap.lines().iter().map(|l| parse_line(l).unwrap().level.to_string()).collect();
+    let levels: Vec<String> = cap
+        .lines()
+        .iter()
+        .map(|l| parse_line(l).unwrap().level.to_string())
+        .collect();
     assert_eq!(levels, ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]);
 }
 
