@@ -60,7 +60,7 @@ enum Command {
     /// Every line of one request or job and of everything it caused, in time order.
     ///
     /// The lines whose txid is ID from every *.log and rotated *.log.N in the root;
-    /// then, recursively, every txid whose lines carry origin=<one of them> (the jobs a
+    /// then, recursively, every txid whose lines carry origin= one of those (the jobs a
     /// request queued) and every job log a JOB_LOG | path=… line of theirs names. Each
     /// line is prefixed with its file's name.
     Trace {
@@ -199,16 +199,19 @@ fn run(command: Command) -> Result<(), Error> {
         }
         Command::Lint { dir, format } => {
             let report = logwire_lint::check(&dir);
+            if let Some(e) = &report.io_error {
+                return Err(Error::usage(format!("cannot lint {}: {e}", dir.display())));
+            }
             let format = match format {
                 LintFormat::Human => logwire_lint::Format::Human,
                 LintFormat::Github => logwire_lint::Format::Github,
                 LintFormat::Json => logwire_lint::Format::Json,
             };
             print!("{}", report.render(format));
-            match (&report.io_error, report.is_clean()) {
-                (Some(_), _) => Err(Error::usage(format!("cannot lint {}", dir.display()))),
-                (None, true) => Ok(()),
-                (None, false) => Err(Error::quiet()),
+            if report.is_clean() {
+                Ok(())
+            } else {
+                Err(Error::quiet())
             }
         }
         Command::Lnav => {

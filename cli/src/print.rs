@@ -32,11 +32,10 @@ impl Printer {
     pub(crate) fn line(&mut self, file: &str, raw: &str, entry: Option<&Entry>) -> Result<(), Error> {
         if self.json {
             let object = match entry {
-                Some(_) if raw.starts_with('{') => with_file(raw, file),
-                Some(e) => Some(entry_json(file, e)),
-                None => None,
+                Some(_) if raw.trim_end().ends_with('}') => with_file(raw, file),
+                Some(e) => entry_json(file, e),
+                None => format!("{{\"file\":{},\"text\":{}}}", quote(file), quote(raw)),
             };
-            let object = object.unwrap_or_else(|| serde_json::json!({ "file": file, "text": raw }));
             return writeln!(self.out, "{object}").map_err(error::output);
         }
         if self.prefix {
@@ -65,8 +64,13 @@ impl Printer {
     pub(crate) fn job_line(&mut self, file: &str, raw: &str, time: Option<(Time, &str)>) -> Result<(), Error> {
         if self.json {
             let object = match time {
-                Some((t, text)) => serde_json::json!({ "file": file, "ts": iso(t), "message": text }),
-                None => serde_json::json!({ "file": file, "text": raw }),
+                Some((t, text)) => format!(
+                    "{{\"ts\":\"{}\",\"message\":{},\"file\":{}}}",
+                    iso(t),
+                    quote(text),
+                    quote(file)
+                ),
+                None => format!("{{\"file\":{},\"text\":{}}}", quote(file), quote(raw)),
             };
             return writeln!(self.out, "{object}").map_err(error::output);
         }
@@ -97,29 +101,39 @@ fn iso(t: Time) -> String {
     t.to_string().replacen(' ', "T", 1)
 }
 
-/// A JSON line with `file` added, its own keys kept in order.
-fn with_file(raw: &str, file: &str) -> Option<serde_json::Value> {
-    let mut object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(raw).ok()?;
-    object.insert("file".into(), file.into());
-    Some(object.into())
+/// A JSON string.
+fn quote(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
 }
 
-/// A readable line as the JSON format writes it, with `file` added.
-fn entry_json(file: &str, e: &Entry) -> serde_json::Value {
-    let mut object = serde_json::Map::new();
-    object.insert("ts".into(), iso(e.time).into());
-    object.insert("level".into(), e.level.to_string().into());
-    object.insert("logger".into(), e.logger.clone().into());
+/// A JSON line with `file` added last, the line otherwise as written.
+fn with_file(raw: &str, file: &str) -> String {
+    let body = raw.trim_end();
+    let body = &body[..body.len() - 1];
+    format!("{body},\"file\":{}}}", quote(file))
+}
+
+/// A readable line as the JSON format writes it (its keys in that order,
+/// field values as strings), with `file` added last.
+fn entry_json(file: &str, e: &Entry) -> String {
+    let mut out = format!(
+        "{{\"ts\":\"{}\",\"level\":\"{}\",\"logger\":{}",
+        iso(e.time),
+        e.level,
+        quote(&e.logger)
+    );
     if let Some(txid) = &e.txid {
-        object.insert("txid".into(), txid.clone().into());
+        out += &format!(",\"txid\":{}", quote(txid));
     }
-    object.insert("message".into(), e.message.clone().into());
-    let fields: serde_json::Map<String, serde_json::Value> =
-        e.fields.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();
-    object.insert("fields".into(), fields.into());
+    out += &format!(",\"message\":{},\"fields\":{{", quote(&e.message));
+    for (i, (k, v)) in e.fields.iter().enumerate() {
+        let comma = if i > 0 { "," } else { "" };
+        out += &format!("{comma}{}:{}", quote(k), quote(v));
+    }
+    out.push('}');
     if let Some(method) = &e.method {
-        object.insert("method".into(), method.clone().into());
+        out += &format!(",\"method\":{}", quote(method));
     }
-    object.insert("file".into(), file.into());
-    object.into()
+    out += &format!(",\"file\":{}}}", quote(file));
+    out
 }

@@ -6,7 +6,7 @@
 //! every log file of the root, merged in time order.
 //!
 //! Each file is searched once for the byte strings the known txids are
-//! written as (aho-corasick, see `scan`), and only the lines holding one are
+//! written as (memchr's `memmem`, see `scan`), and only the lines holding one are
 //! parsed. Files are taken oldest first; a txid found on the way joins the
 //! search at once, and a file already searched is searched again for it only
 //! if it was written to after that txid's first line.
@@ -15,8 +15,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use aho_corasick::AhoCorasick;
 use logwire::read::{self, Entry, Time};
+use memchr::memmem::Finder;
 
 use crate::error::{self, Error};
 use crate::files::{self, LogFile};
@@ -89,9 +89,8 @@ impl Search {
 }
 
 /// The needles every line of one of `txids` holds.
-fn matcher<'a>(txids: impl Iterator<Item = &'a String>) -> AhoCorasick {
-    let needles: Vec<String> = txids.flat_map(|t| read::needles(t)).collect();
-    AhoCorasick::new(needles).expect("plain byte strings always build")
+fn needles<'a>(txids: impl Iterator<Item = &'a String>) -> Vec<String> {
+    txids.flat_map(|t| read::needles(t)).collect()
 }
 
 /// Runs `trace`; returns how many lines it printed.
@@ -127,11 +126,12 @@ pub(crate) fn run(root: &Path, id: &str, json: bool) -> Result<usize, Error> {
             let mut for_txids = missing;
             let mut from = 0;
             loop {
-                let ac = matcher(for_txids.iter());
+                let needles = needles(for_txids.iter());
+                let finders: Vec<Finder<'_>> = needles.iter().map(Finder::new).collect();
                 searched[rank].extend(for_txids.iter().cloned());
                 let LogFile { name, path, file, .. } = &mut files[rank];
                 let mut joined = false;
-                let end = scan::lines_holding(file, from, &ac, |offset, line| {
+                let end = scan::lines_holding(file, from, &finders, |offset, line| {
                     joined = search.look(name, rank, offset, line);
                     if joined {
                         Next::Stop
@@ -172,14 +172,15 @@ pub(crate) fn run(root: &Path, id: &str, json: bool) -> Result<usize, Error> {
 }
 
 /// Whether `file` can hold lines written at or after `since`: its last
-/// write is not more than a second before (clocks of file systems and
-/// processes may differ by that much).
+/// write (asked now: the file may still be growing) is not more than a
+/// second before (clocks of file systems and processes may differ by that
+/// much).
 fn could_hold(file: &LogFile, since: Time) -> bool {
     if since.unix_millis() == i64::MIN {
         return true;
     }
-    let modified = Time::from(file.modified + Duration::from_secs(1));
-    modified >= since
+    let modified = file.file.metadata().and_then(|m| m.modified()).unwrap_or(file.modified);
+    Time::from(modified + Duration::from_secs(1)) >= since
 }
 
 /// Every line of a job log, each with its time (a line without one, with

@@ -400,14 +400,11 @@ fn take_token(s: &str, is_key: bool) -> Result<(String, &str), ParseError> {
 ///
 /// A [`ParseError`] when the line is not a JSON object with those keys.
 pub fn parse_json(line: &str) -> Result<Entry, ParseError> {
-    let value: serde_json::Value = match serde_json::from_str(line) {
+    let JsonLine(keys) = match serde_json::from_str(line) {
         Ok(v) => v,
-        Err(e) => return err(format!("not JSON: {e}")),
+        Err(e) => return err(format!("not a JSON object: {e}")),
     };
-    let Some(obj) = value.as_object() else {
-        return err("not a JSON object");
-    };
-    let text = |key: &str| obj.get(key).and_then(|v| v.as_str());
+    let text = |key: &str| keys.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.as_str());
     let Some(time) = text("ts").and_then(Time::parse) else {
         return err("no \"ts\" time");
     };
@@ -417,8 +414,8 @@ pub fn parse_json(line: &str) -> Result<Entry, ParseError> {
     let (Some(logger), Some(message)) = (text("logger"), text("message")) else {
         return err("no \"logger\" or \"message\"");
     };
-    let fields = match obj.get("fields") {
-        Some(serde_json::Value::Object(map)) => map
+    let fields = match keys.iter().find(|(k, _)| k == "fields") {
+        Some((_, JsonValue::Fields(f))) => f
             .iter()
             .map(|(k, v)| {
                 let v = match v {
@@ -428,8 +425,7 @@ pub fn parse_json(line: &str) -> Result<Entry, ParseError> {
                 (k.clone(), v)
             })
             .collect(),
-        None => Vec::new(),
-        Some(_) => return err("\"fields\" is not an object"),
+        _ => Vec::new(),
     };
     Ok(Entry {
         txid: text("txid").map(str::to_owned),
@@ -440,6 +436,73 @@ pub fn parse_json(line: &str) -> Result<Entry, ParseError> {
         fields,
         method: text("method").map(str::to_owned),
     })
+}
+
+/// A JSON line's keys in the order written: serde_json's own map keeps
+/// them sorted unless a crate somewhere in the build turns on its
+/// `preserve_order` feature, and the fields' order is part of the line.
+struct JsonLine(Vec<(String, JsonValue)>);
+
+enum JsonValue {
+    /// The `fields` object, its keys in order.
+    Fields(Vec<(String, serde_json::Value)>),
+    Other(serde_json::Value),
+}
+
+impl JsonValue {
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            JsonValue::Other(v) => v.as_str(),
+            JsonValue::Fields(_) => None,
+        }
+    }
+}
+
+struct Pairs(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for Pairs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Pairs;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Pairs, A::Error> {
+                let mut out = Vec::new();
+                while let Some(pair) = map.next_entry()? {
+                    out.push(pair);
+                }
+                Ok(Pairs(out))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for JsonLine {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = JsonLine;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<JsonLine, A::Error> {
+                let mut out = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let value = if key == "fields" {
+                        JsonValue::Fields(map.next_value::<Pairs>()?.0)
+                    } else {
+                        JsonValue::Other(map.next_value()?)
+                    };
+                    out.push((key, value));
+                }
+                Ok(JsonLine(out))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
 }
 
 /// The time of a line in either format, or of a job log line, without
@@ -518,6 +581,28 @@ mod tests {
         assert_eq!(needles("build-1"), ["build-1"]);
         assert_eq!(needles("a b"), ["a b", "a%20b"]);
         assert_eq!(needles("a\"b"), ["a\"b", "a%22b", "a\\\"b"]);
+    }
+
+    #[test]
+    fn json_fields_keep_their_order() {
+        let line = r#"{"ts":"2025-01-01T12:00:00.123Z","level":"WARN","logger":"api","txid":"t","message":"M","fields":{"z":1,"a":"x","m":true},"method":"S::f"}"#;
+        let e = parse_line(line).unwrap();
+        assert_eq!(
+            e.fields,
+            [
+                ("z".into(), "1".into()),
+                ("a".into(), "x".into()),
+                ("m".into(), "true".into())
+            ]
+        );
+        assert_eq!(
+            (e.txid.as_deref(), e.method.as_deref(), e.level),
+            (Some("t"), Some("S::f"), Level::WARN)
+        );
+        assert!(parse_line(
+            r#"{"ts":"2025-01-01T12:00:00.123Z","level":"INFO","logger":"a","message":"m","fields":3}"#
+        )
+        .is_err());
     }
 
     #[test]

@@ -299,3 +299,41 @@ fn a_script_dies_with_the_worker_that_started_it() {
         "the script's background child {background} outlived the worker"
     );
 }
+
+/// Inside a job, opening its log says where it is, with the absolute path,
+/// so the job's own file can be found from its txid; outside any job or
+/// request nothing is written.
+#[tokio::test]
+async fn opening_a_job_log_inside_a_job_names_it_in_the_jobs_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, captured) = logwire::Logger::capture("worker");
+    let outside = JobLog::open(dir.path().join("0.log")).unwrap();
+    assert!(outside.path().is_absolute());
+    assert!(captured.lines().is_empty());
+
+    // A relative path is written absolute.
+    let cwd = std::env::current_dir().unwrap();
+    let relative = dir
+        .path()
+        .strip_prefix(&cwd)
+        .map(|p| p.join("7.log"))
+        .unwrap_or(dir.path().join("7.log"));
+    let result = logwire::worker::run_job(&log, "build-7", async {
+        let job = JobLog::open(&relative).map_err(|e| e.to_string())?;
+        job.append("Build started").map_err(|e| e.to_string())
+    })
+    .await;
+    assert_eq!(result, Ok(()));
+    let records = captured.records();
+    let messages: Vec<&str> = records.iter().map(|r| r.message.as_str()).collect();
+    assert_eq!(messages, ["JOB_START", "JOB_LOG", "JOB_END"]);
+    let job_log = &records[1];
+    assert_eq!(
+        (job_log.level, job_log.txid.as_deref()),
+        (logwire::Level::INFO, Some("build-7"))
+    );
+    assert_eq!(
+        job_log.field("path").unwrap().to_string(),
+        dir.path().join("7.log").display().to_string()
+    );
+}

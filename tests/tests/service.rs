@@ -115,7 +115,8 @@ fn service() -> (BuildService, logwire::Captured) {
 
 /// Lines without the timestamp, which the clock decides.
 fn bodies(cap: &logwire::Captured) -> Vec<String> {
-    cap.lines().iter().map(|l| l[26..].to_owned()).collect()
+    // "YYYY-MM-DD HH:MM:SS.mmmZ - " is 27 bytes.
+    cap.lines().iter().map(|l| l[27..].to_owned()).collect()
 }
 
 fn elapsed_ok(cap: &logwire::Captured) {
