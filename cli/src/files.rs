@@ -1,11 +1,14 @@
 //! The log files of a root: `NAME.log` and its backups `NAME.log.1` …
 //! `NAME.log.N`, opened so that a rotation while they are opened loses none.
 
+use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
+
+use nix::fcntl::{Flock, FlockArg};
 
 use crate::error::Error;
 
@@ -40,23 +43,51 @@ pub(crate) fn parse_name(name: &str) -> Option<(&str, u32)> {
 /// Every log file in `root` of the loggers in `names` (all when empty),
 /// opened, each logger's oldest backup first.
 ///
-/// The files are opened newest first and a file seen twice (renamed by a
-/// rotation between two opens) is kept once: a rotation meanwhile can only
-/// delete the oldest backup, which it would have deleted anyway. A `*.log`
-/// file that is not a logwire log is skipped with a warning.
+/// Each logger's files are listed and opened under a shared `flock` on its
+/// sidecar lock file (`.api.log.lock`), which its writers hold exclusively
+/// while they rotate: the names cannot move between listing and opening,
+/// and once opened a file is read whole whatever it is renamed to. Where
+/// the lock file cannot be opened (another user's directory), the files are
+/// opened newest first and kept once each, so a rotation meanwhile can only
+/// hide a backup that it would have deleted anyway. A `*.log` file that is
+/// not a logwire log is skipped with a warning.
 ///
 /// # Errors
 ///
 /// The root missing or unreadable, or a log file that cannot be opened.
 pub(crate) fn discover(root: &Path, names: &[String]) -> Result<Vec<LogFile>, Error> {
-    let entries = fs::read_dir(root).map_err(|e| match e.kind() {
+    let mut loggers: Vec<String> = list(root, names)?.into_iter().map(|(logger, _, _)| logger).collect();
+    loggers.sort();
+    loggers.dedup();
+    let mut seen = HashSet::new();
+    let mut files = Vec::new();
+    for logger in loggers {
+        let _rotation_held = File::open(root.join(format!(".{logger}.log.lock")))
+            .ok()
+            .and_then(|f| Flock::lock(f, FlockArg::LockShared).ok());
+        let mut found = list(root, std::slice::from_ref(&logger))?;
+        // Newest first, so a rotation meanwhile shows a file twice rather than never.
+        found.sort_by_key(|(_, _, index)| *index);
+        for (logger, name, index) in found {
+            if let Some(file) = open(root, logger, name, index, &mut seen)? {
+                files.push(file);
+            }
+        }
+    }
+    files.sort_by(|a, b| a.logger.cmp(&b.logger).then(b.index.cmp(&a.index)));
+    Ok(files)
+}
+
+/// `(logger, file name, index)` of the log files in `root` of the loggers
+/// in `names` (all when empty).
+fn list(root: &Path, names: &[String]) -> Result<Vec<(String, String, u32)>, Error> {
+    let unreadable = |e: io::Error| match e.kind() {
         io::ErrorKind::NotFound => Error::usage(format!("no such directory: {}", root.display())),
         _ => Error::usage(format!("cannot read {}: {}", root.display(), crate::error::reason(&e))),
-    })?;
-    let mut found: Vec<(String, String, u32)> = Vec::new();
-    for entry in entries {
-        let entry =
-            entry.map_err(|e| Error::usage(format!("cannot read {}: {}", root.display(), crate::error::reason(&e))))?;
+    };
+    let mut found = Vec::new();
+    for entry in fs::read_dir(root).map_err(unreadable)? {
+        let entry = entry.map_err(unreadable)?;
         let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
             continue;
         };
@@ -66,50 +97,48 @@ pub(crate) fn discover(root: &Path, names: &[String]) -> Result<Vec<LogFile>, Er
         if !names.is_empty() && !names.iter().any(|n| n == logger) {
             continue;
         }
-        if entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
+        // A symbolic link to a log file counts; a directory does not.
+        if fs::metadata(entry.path()).map(|m| m.is_file()).unwrap_or(false) {
             found.push((logger.to_owned(), name, index));
         }
     }
-    // Newest first within a logger, so a rotation meanwhile shows a file twice rather than never.
-    found.sort_by(|a, b| a.0.cmp(&b.0).then(a.2.cmp(&b.2)));
-    let mut seen = std::collections::HashSet::new();
-    let mut files = Vec::new();
-    for (logger, name, index) in found {
-        let path = root.join(&name);
-        let file = match File::open(&path) {
-            Ok(f) => f,
-            // Rotated away (the oldest backup deleted) between listing and opening.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-            Err(e) => {
-                return Err(Error::usage(format!(
-                    "cannot read {}: {}",
-                    path.display(),
-                    crate::error::reason(&e)
-                )))
-            }
-        };
-        let meta = file
-            .metadata()
-            .map_err(|e| Error::usage(format!("cannot read {}: {}", path.display(), crate::error::reason(&e))))?;
-        if !seen.insert((meta.dev(), meta.ino())) {
-            continue;
-        }
-        let mut lf = LogFile {
-            name,
-            logger,
-            index,
-            path,
-            file,
-            modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
-        };
-        if let Err(why) = looks_like_a_log(&mut lf.file) {
-            crate::error::warn(&format!("skipping {}: not a logwire log ({why})", lf.path.display()));
-            continue;
-        }
-        files.push(lf);
+    Ok(found)
+}
+
+/// Opens one listed file; `None` when it is gone, already open under
+/// another name, or not a logwire log.
+fn open(
+    root: &Path,
+    logger: String,
+    name: String,
+    index: u32,
+    seen: &mut HashSet<(u64, u64)>,
+) -> Result<Option<LogFile>, Error> {
+    let path = root.join(&name);
+    let cannot = |e: io::Error| Error::usage(format!("cannot read {}: {}", path.display(), crate::error::reason(&e)));
+    let file = match File::open(&path) {
+        Ok(f) => f,
+        // Rotated away (the oldest backup deleted) between listing and opening.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(cannot(e)),
+    };
+    let meta = file.metadata().map_err(cannot)?;
+    if !seen.insert((meta.dev(), meta.ino())) {
+        return Ok(None);
     }
-    files.sort_by(|a, b| a.logger.cmp(&b.logger).then(b.index.cmp(&a.index)));
-    Ok(files)
+    let mut lf = LogFile {
+        name,
+        logger,
+        index,
+        file,
+        modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+        path,
+    };
+    if let Err(why) = looks_like_a_log(&mut lf.file) {
+        crate::error::warn(&format!("skipping {}: not a logwire log ({why})", lf.path.display()));
+        return Ok(None);
+    }
+    Ok(Some(lf))
 }
 
 /// Whether one of the first lines of `file` is one of logwire's (another

@@ -45,6 +45,10 @@ fn main() {
         }),
         Trial::test("trace_json_output_adds_the_file", trace_json_output),
         Trial::test(
+            "trace_while_another_process_rotates_finds_each_line_once",
+            trace_during_rotation,
+        ),
+        Trial::test(
             "tail_follow_sees_every_line_through_rotations",
             tail_follow_through_rotation,
         ),
@@ -173,9 +177,23 @@ fn worker(root: &Path) {
     logger.flush();
 }
 
-/// Writes `LINES` lines `LINE | seq=N`, one every `PACE_MS`, rotating.
+/// Writes `LINES` lines `LINE | seq=N`, one every `PACE_MS`, rotating
+/// (keeping every backup when `KEEP_ALL` is set), the first `MARKED` of
+/// them under txid `marked`.
 fn writer(root: &Path) {
-    let logger = logger(root, "writer");
+    let mut builder = Logger::builder("writer")
+        .root(root)
+        .level(Level::INFO)
+        .format(format())
+        .max_bytes(std::env::var("MAX_BYTES").unwrap_or(MAX_BYTES.into()).parse().unwrap());
+    if std::env::var_os("KEEP_ALL").is_some() {
+        builder = builder.unlimited_backups();
+    }
+    let logger = builder.build();
+    let marked: u64 = std::env::var("MARKED").map(|m| m.parse().unwrap()).unwrap_or(0);
+    for seq in 0..marked {
+        logwire::txid::scope_sync("marked", || logwire::info!(logger, "MARKED", seq = seq));
+    }
     let lines: u64 = std::env::var("LINES").unwrap().parse().unwrap();
     let pace = Duration::from_millis(std::env::var("PACE_MS").unwrap().parse().unwrap());
     for seq in 0..lines {
@@ -438,6 +456,50 @@ fn tail_follow_through_rotation() -> Result<(), Failed> {
     ensure(seqs == (0..120).collect::<Vec<_>>(), || format!("{seqs:?}"))
 }
 
+/// `trace` while another process rotates the files under it (a rotation
+/// every few milliseconds, every backup kept): each run finds every marked
+/// line exactly once, although names move between listing and opening.
+fn trace_during_rotation() -> Result<(), Failed> {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let envs = [
+        ("LINES", "8000"),
+        ("PACE_MS", "0"),
+        ("MAX_BYTES", "3000"),
+        ("KEEP_ALL", "1"),
+        ("MARKED", "5"),
+    ];
+    let mut writer = spawn("writer", root, &envs);
+    let mut runs = 0;
+    let mut result = Ok(());
+    while writer.try_wait().unwrap().is_none() {
+        let out = run(&["trace", "marked", "--root", root.to_str().unwrap()]);
+        if out.status.code() == Some(1) {
+            continue; // not written yet
+        }
+        runs += 1;
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let seqs: Vec<String> = stdout
+            .lines()
+            .map(|l| {
+                read::parse_line(l.split_once(": ").unwrap().1)
+                    .unwrap()
+                    .field("seq")
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        if seqs != ["0", "1", "2", "3", "4"] || !out.stderr.is_empty() {
+            result = Err(format!("run {runs}: {stdout}{}", String::from_utf8_lossy(&out.stderr)));
+            break;
+        }
+    }
+    writer.kill().ok();
+    writer.wait().unwrap();
+    result?;
+    ensure(runs >= 3, || format!("only {runs} runs while the writer rotated"))
+}
+
 fn tail_filters() -> Result<(), Failed> {
     let s = scenario(false);
     let root = s.root.to_str().unwrap();
@@ -479,6 +541,21 @@ fn tail_filters() -> Result<(), Failed> {
     let one = run(&["tail", "-n", "100", "--txid", "req-trace", "--root", root]);
     let one = String::from_utf8(one.stdout).unwrap();
     ensure(one.lines().count() == 3, || one.clone())?;
+    // Colour only on a terminal, unless forced.
+    let piped = logwire_cmd(&["tail", "--root", root])
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    ensure(!piped.stdout.contains(&0x1b), || "colour into a pipe".to_owned())?;
+    let forced = logwire_cmd(&["tail", "--root", root])
+        .env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .unwrap();
+    ensure(
+        String::from_utf8_lossy(&forced.stdout).contains("\x1b[1m\x1b[32mINFO\x1b[0m"),
+        || String::from_utf8_lossy(&forced.stdout).into_owned(),
+    )?;
     let none = run(&["tail", "--txid", "nobody", "--root", root]);
     ensure(none.status.code() == Some(1), || format!("{:?}", none.status))?;
     ensure(
