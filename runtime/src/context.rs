@@ -17,11 +17,32 @@ use std::thread::LocalKey;
 
 use pin_project_lite::pin_project;
 
+use crate::keep::Kept;
 use crate::Logger;
 
 thread_local! {
     static TXID: RefCell<Option<Arc<str>>> = const { RefCell::new(None) };
     static LOGGER: RefCell<Option<Logger>> = const { RefCell::new(None) };
+    /// The DEBUG lines kept for the current request or job, when its logger
+    /// keeps them for failures.
+    static KEPT: RefCell<Option<Arc<Kept>>> = const { RefCell::new(None) };
+}
+
+/// Whether the current request or job keeps lines below its level.
+#[inline]
+pub(crate) fn keeping() -> bool {
+    KEPT.with(|c| c.try_borrow().is_ok_and(|k| k.is_some()))
+}
+
+/// Calls `f` with the current request's or job's kept lines, if it keeps any.
+pub(crate) fn with_kept(f: impl FnOnce(&Kept)) {
+    KEPT.with(|c| {
+        if let Ok(k) = c.try_borrow() {
+            if let Some(k) = k.as_deref() {
+                f(k);
+            }
+        }
+    });
 }
 
 /// Calls `f` with the current transaction id without copying it.
@@ -94,6 +115,7 @@ pin_project! {
     pub struct Scoped<F> {
         txid: Slot<Arc<str>>,
         logger: Slot<Logger>,
+        kept: Slot<Arc<Kept>>,
         #[pin]
         fut: F,
     }
@@ -106,6 +128,7 @@ impl<F: Future> Future for Scoped<F> {
         let this = self.project();
         let _txid = Enter::new(&TXID, this.txid);
         let _logger = Enter::new(&LOGGER, this.logger);
+        let _kept = Enter::new(&KEPT, this.kept);
         this.fut.poll(cx)
     }
 }
@@ -115,6 +138,7 @@ pub(crate) fn with_txid_scope<F: Future>(txid: Arc<str>, fut: F) -> Scoped<F> {
     Scoped {
         txid: Slot::Set(Some(txid)),
         logger: Slot::Keep,
+        kept: Slot::Keep,
         fut,
     }
 }
@@ -124,15 +148,17 @@ pub(crate) fn with_logger_scope<F: Future>(logger: Logger, fut: F) -> Scoped<F> 
     Scoped {
         txid: Slot::Keep,
         logger: Slot::Set(Some(logger)),
+        kept: Slot::Keep,
         fut,
     }
 }
 
-/// `fut` as a request or a job: its own txid and logger.
-pub(crate) fn request_scope<F: Future>(txid: Arc<str>, logger: Logger, fut: F) -> Scoped<F> {
+/// `fut` as a request or a job: its own txid, logger and kept lines.
+pub(crate) fn request_scope<F: Future>(txid: Arc<str>, logger: Logger, kept: Option<Arc<Kept>>, fut: F) -> Scoped<F> {
     Scoped {
         txid: Slot::Set(Some(txid)),
         logger: Slot::Set(Some(logger)),
+        kept: Slot::Set(kept),
         fut,
     }
 }
@@ -143,6 +169,7 @@ pub(crate) fn propagate<F: Future>(fut: F) -> Scoped<F> {
     Scoped {
         txid: Slot::Set(current(&TXID)),
         logger: Slot::Set(current(&LOGGER)),
+        kept: Slot::Set(current(&KEPT)),
         fut,
     }
 }
@@ -152,20 +179,24 @@ pub(crate) fn propagate<F: Future>(fut: F) -> Scoped<F> {
 pub(crate) fn propagate_fn<R>(f: impl FnOnce() -> R) -> impl FnOnce() -> R {
     let mut txid = Slot::Set(current(&TXID));
     let mut logger = Slot::Set(current(&LOGGER));
+    let mut kept = Slot::Set(current(&KEPT));
     move || {
         let _txid = Enter::new(&TXID, &mut txid);
         let _logger = Enter::new(&LOGGER, &mut logger);
+        let _kept = Enter::new(&KEPT, &mut kept);
         f()
     }
 }
 
 /// Runs `f` as part of a request or job: its txid and logger in force.
 #[cfg(feature = "axum")]
-pub(crate) fn request_sync<R>(txid: Arc<str>, logger: Logger, f: impl FnOnce() -> R) -> R {
+pub(crate) fn request_sync<R>(txid: Arc<str>, logger: Logger, kept: Option<Arc<Kept>>, f: impl FnOnce() -> R) -> R {
     let mut txid = Slot::Set(Some(txid));
     let mut logger = Slot::Set(Some(logger));
+    let mut kept = Slot::Set(kept);
     let _txid = Enter::new(&TXID, &mut txid);
     let _logger = Enter::new(&LOGGER, &mut logger);
+    let _kept = Enter::new(&KEPT, &mut kept);
     f()
 }
 

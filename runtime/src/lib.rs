@@ -76,6 +76,9 @@
 //!   has every file written, then goes to the previous hook;
 //! - file sinks of one path are shared by every logger of the process and
 //!   live until it exits, so that the exit hook always finds them;
+//! - with the first file logger, a thread `logwire-levels` that looks at
+//!   `{root}/.logwire-levels` once a second and applies its level overrides
+//!   ([`levels`]);
 //! - [`reopen_on_sighup`], only when called: a SIGHUP action (chained
 //!   through `signal-hook-registry`, so tokio's signal streams keep
 //!   working) and a thread that reopens every file;
@@ -175,6 +178,8 @@ mod field;
 mod format;
 #[cfg(feature = "worker")]
 pub mod joblog;
+mod keep;
+pub mod levels;
 mod line;
 mod logger;
 mod mirror;

@@ -3,11 +3,13 @@
 //! service method and the trace come from the thread.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::context;
 use crate::field::Value;
 use crate::format::{self, Event, Format, LineContext};
+use crate::keep::Kept;
 use crate::logger::Clock;
 use crate::sink::{self, Record, Sink};
 use crate::span;
@@ -21,7 +23,7 @@ pub(crate) struct LineWriter {
     pub(crate) format: Format,
     /// The most bytes of a message or value written before it is cut.
     pub(crate) max_value: usize,
-    pub(crate) sinks: Vec<Sink>,
+    pub(crate) sinks: Arc<[Sink]>,
     /// A fixed clock for tests; the system's otherwise.
     pub(crate) clock: Option<Clock>,
 }
@@ -34,6 +36,18 @@ impl LineWriter {
     /// Formats `ev` into this thread's line buffer and hands the line to
     /// every sink.
     pub(crate) fn write(&self, ev: &Event<'_>) {
+        self.format(ev, |line, record| sink::fan_out(&self.sinks, line, record));
+    }
+
+    /// Formats `ev` as it would be written now (its time and txid) and
+    /// keeps it in `kept` instead of writing it.
+    pub(crate) fn keep(&self, ev: &Event<'_>, kept: &Kept) {
+        self.format(ev, |line, record| kept.push(&self.sinks, line, record));
+    }
+
+    /// Formats `ev` into this thread's line buffer and hands the line (and
+    /// what a capturing sink records of it) to `to`.
+    fn format(&self, ev: &Event<'_>, to: impl FnOnce(&str, &dyn Fn() -> Record)) {
         let time = match &self.clock {
             Some(clock) => clock(),
             None => SystemTime::now(),
@@ -41,17 +55,23 @@ impl LineWriter {
         LINE.with(|cell| match cell.try_borrow_mut() {
             Ok(mut line) => {
                 line.clear();
-                self.write_into(&mut line, time, ev);
+                self.format_into(&mut line, time, ev, to);
                 if line.capacity() > 64 * 1024 {
                     *line = String::with_capacity(512);
                 }
             }
             // A field's Display logged through this thread: use a fresh buffer.
-            Err(_) => self.write_into(&mut String::new(), time, ev),
+            Err(_) => self.format_into(&mut String::new(), time, ev, to),
         });
     }
 
-    fn write_into(&self, line: &mut String, time: SystemTime, ev: &Event<'_>) {
+    fn format_into(
+        &self,
+        line: &mut String,
+        time: SystemTime,
+        ev: &Event<'_>,
+        to: impl FnOnce(&str, &dyn Fn() -> Record),
+    ) {
         let span = span::current();
         context::with_txid(|txid| {
             with_trace_id(|trace_id| {
@@ -64,7 +84,7 @@ impl LineWriter {
                     trace_id,
                 };
                 format::write_line(line, self.format, &cx, ev);
-                sink::fan_out(&self.sinks, line, || self.record(&cx, ev));
+                to(line, &|| self.record(&cx, ev));
             })
         });
     }

@@ -4,7 +4,8 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::SystemTime;
 
 use tracing_core::LevelFilter;
@@ -12,6 +13,8 @@ use tracing_core::LevelFilter;
 use crate::context::{self, Scoped};
 use crate::field::FieldValue;
 use crate::format::{Event, Format};
+use crate::keep::Kept;
+use crate::levels::{self, Override};
 use crate::line::LineWriter;
 use crate::mirror::Site;
 use crate::sink::{Captured, FileSink, Sink};
@@ -43,16 +46,55 @@ pub struct Logger {
 }
 
 struct Inner {
-    // Kept beside `writer` so that the disabled-level check is one load.
-    max_level: LevelFilter,
+    /// The level written (low 3 bits) and the level kept for failures (the
+    /// bits above), as [`level_bits`] numbers: the level check is one
+    /// relaxed load, and a run-time override one store.
+    levels: AtomicU8,
+    /// The level it was built with, in force when no override is.
+    base: LevelFilter,
+    /// Most DEBUG lines kept per request or job for failures; 0: off.
+    keep: usize,
+    /// The override in force, for the `LEVEL_CHANGED` lines.
+    current: Mutex<Option<Override>>,
     writer: LineWriter,
+}
+
+/// `OFF` 0, `ERROR` 1 … `TRACE` 5: a level is written when its number is
+/// at most the logger's.
+#[inline]
+const fn level_bits(level: Level) -> u8 {
+    match level {
+        Level::ERROR => 1,
+        Level::WARN => 2,
+        Level::INFO => 3,
+        Level::DEBUG => 4,
+        _ => 5,
+    }
+}
+
+const fn filter_bits(filter: LevelFilter) -> u8 {
+    match filter.into_level() {
+        Some(level) => level_bits(level),
+        None => 0,
+    }
+}
+
+fn filter_of(bits: u8) -> LevelFilter {
+    match bits {
+        0 => LevelFilter::OFF,
+        1 => LevelFilter::ERROR,
+        2 => LevelFilter::WARN,
+        3 => LevelFilter::INFO,
+        4 => LevelFilter::DEBUG,
+        _ => LevelFilter::TRACE,
+    }
 }
 
 impl fmt::Debug for Logger {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Logger")
             .field("name", &self.inner.writer.name)
-            .field("level", &self.inner.max_level)
+            .field("level", &self.level())
             .field("format", &self.inner.writer.format)
             .field("sinks", &self.inner.writer.sinks)
             .finish()
@@ -90,6 +132,7 @@ impl Logger {
             max_value_bytes: 8 * 1024,
             root: None,
             clock: None,
+            keep: 0,
         }
     }
 
@@ -106,9 +149,16 @@ impl Logger {
         Logger::builder(name).level(LevelFilter::TRACE).build_capture()
     }
 
-    fn from_parts(max_level: LevelFilter, writer: LineWriter) -> Logger {
+    fn from_parts(base: LevelFilter, keep: usize, writer: LineWriter) -> Logger {
+        let keep_bits = if keep > 0 { level_bits(Level::DEBUG) } else { 0 };
         Logger {
-            inner: Arc::new(Inner { max_level, writer }),
+            inner: Arc::new(Inner {
+                levels: AtomicU8::new(filter_bits(base) | keep_bits << 3),
+                base,
+                keep,
+                current: Mutex::new(None),
+                writer,
+            }),
         }
     }
 
@@ -117,22 +167,71 @@ impl Logger {
         &self.inner.writer.name
     }
 
-    /// The most verbose level this logger writes.
+    /// The most verbose level this logger writes now: its own, or a
+    /// run-time override's (see [`levels`](crate::levels)).
     pub fn level(&self) -> LevelFilter {
-        self.inner.max_level
+        filter_of(self.inner.levels.load(Ordering::Relaxed) & 7)
     }
 
-    /// Whether an event at `level` would be written. The event macros check
+    /// Whether an event at `level` would be written, or kept for a failure
+    /// (see [`LoggerBuilder::debug_on_failure`]). The event macros check
     /// this before evaluating any field.
     #[inline]
     pub fn enabled(&self, level: Level) -> bool {
-        level <= self.inner.max_level
+        let bits = self.inner.levels.load(Ordering::Relaxed);
+        let n = level_bits(level);
+        n <= bits & 7 || (n <= bits >> 3 && context::keeping())
+    }
+
+    /// The most verbose level this logger writes or keeps now.
+    pub(crate) fn most_verbose(&self) -> LevelFilter {
+        levels::Target::level(&*self.inner)
+    }
+
+    /// Whether an event at `level` is written now (not only kept).
+    #[inline]
+    fn writes(&self, level: Level) -> bool {
+        level_bits(level) <= self.inner.levels.load(Ordering::Relaxed) & 7
+    }
+
+    /// A new ring for the DEBUG lines of one request or job, when this
+    /// logger keeps them for failures.
+    pub(crate) fn keeper(&self) -> Option<Arc<Kept>> {
+        (self.inner.keep > 0).then(|| Kept::new(self.inner.keep))
+    }
+
+    /// After a request or job failed: writes the lines `kept` held, oldest
+    /// first, then `DEBUG_KEPT | written=N dropped=M` (nothing when nothing
+    /// was kept).
+    pub(crate) fn write_kept(&self, kept: Option<&Kept>) {
+        let Some(kept) = kept else { return };
+        let (written, dropped) = kept.write_out();
+        if written + dropped > 0 {
+            self.inner.writer.write(&Event {
+                level: Level::INFO,
+                message: "DEBUG_KEPT",
+                fields: &[("written", &written), ("dropped", &dropped)],
+            });
+        }
+    }
+
+    /// Writes `ev` if its level is written, else keeps it for the current
+    /// request's or job's failure if it keeps lines; says whether it was
+    /// written.
+    pub(crate) fn write_event(&self, ev: &Event<'_>) -> bool {
+        if self.writes(ev.level) {
+            self.inner.writer.write(ev);
+            true
+        } else {
+            context::with_kept(|kept| self.inner.writer.keep(ev, kept));
+            false
+        }
     }
 
     /// Makes sure every line logged so far is written to its file (or
     /// stdout).
     pub fn flush(&self) {
-        for s in &self.inner.writer.sinks {
+        for s in self.inner.writer.sinks.iter() {
             s.flush();
         }
     }
@@ -148,7 +247,7 @@ impl Logger {
     /// has no flusher thread); `reopen` also starts the child's own, so its
     /// lines are batched again.
     pub fn reopen(&self) -> io::Result<()> {
-        for s in &self.inner.writer.sinks {
+        for s in self.inner.writer.sinks.iter() {
             if let Sink::File(f) = s {
                 f.reopen()?;
             }
@@ -220,7 +319,10 @@ impl Logger {
     /// request's or a job's) and hands it to the `tracing` stack.
     pub(crate) fn emit(&self, site: &Site, level: Level, message: &str, fields: &[(&'static str, &dyn FieldValue)]) {
         let writer = &self.inner.writer;
-        writer.write(&Event { level, message, fields });
+        // A kept line is not an event yet: it reaches the stack only if written.
+        if !self.write_event(&Event { level, message, fields }) {
+            return;
+        }
         // Checked here too, so that a line no subscriber wants skips the txid lookup.
         if crate::mirror::may_want(level) {
             context::with_txid(|txid| site.line(&writer.name, txid, level, message, fields));
@@ -244,6 +346,7 @@ pub struct LoggerBuilder {
     max_value_bytes: usize,
     root: Option<PathBuf>,
     clock: Option<Clock>,
+    keep: usize,
 }
 
 impl fmt::Debug for LoggerBuilder {
@@ -258,6 +361,7 @@ impl fmt::Debug for LoggerBuilder {
             .field("format", &self.format)
             .field("max_value_bytes", &self.max_value_bytes)
             .field("root", &self.root)
+            .field("debug_on_failure", &self.keep)
             .finish_non_exhaustive()
     }
 }
@@ -359,15 +463,23 @@ impl LoggerBuilder {
     /// file's; level, format and console are each logger's own.
     pub fn build(mut self) -> Logger {
         let mut sinks = Vec::new();
+        let mut root = None;
         if self.file {
-            let root = self.root.take().unwrap_or_else(crate::log_root);
-            let path = root.join(format!("{}.log", self.name));
+            let dir = self.root.take().unwrap_or_else(crate::log_root);
+            let path = dir.join(format!("{}.log", self.name));
             sinks.push(Sink::File(FileSink::shared(path, self.max_bytes, self.backups)));
+            root = Some(dir);
         }
         if self.console {
             sinks.push(Sink::Stdout);
         }
-        self.finish(sinks)
+        let logger = self.finish(sinks);
+        // A file logger follows its root's run-time level overrides.
+        if let Some(root) = root {
+            let target: std::sync::Weak<dyn levels::Target> = Arc::downgrade(&logger.inner) as _;
+            crate::process::watch_levels(root, target);
+        }
+        logger
     }
 
     fn finish(self, sinks: Vec<Sink>) -> Logger {
@@ -376,16 +488,40 @@ impl LoggerBuilder {
             name: self.name,
             format: self.format,
             max_value: self.max_value_bytes,
-            sinks,
+            sinks: sinks.into(),
             clock: self.clock,
         };
-        Logger::from_parts(level, writer)
+        Logger::from_parts(level, self.keep, writer)
+    }
+
+    /// Keeps the DEBUG lines below the logger's level of each request
+    /// (`ApiLayer`) and job (`run_job`), at most `max_lines` of them (the
+    /// oldest dropped first), and writes them only if it fails: a 5xx
+    /// response, a panic, a job's error or panic. They are written before
+    /// its ERROR line, with their own times and txid, followed by
+    /// `DEBUG_KEPT | written=N dropped=M`; on success they are dropped.
+    ///
+    /// logwire's lines, `METHOD_END` lines and (with
+    /// [`layer`](crate::layer())) library events count alike. Memory is
+    /// bounded by `max_lines` lines per request or job; without this option
+    /// nothing is kept and nothing costs more. The idea is .NET's log
+    /// buffering and AWS Powertools' debug sampling on error.
+    ///
+    /// ```
+    /// let (api, captured) = logwire::Logger::builder("api").debug_on_failure(200).build_capture();
+    /// assert_eq!(api.level(), logwire::LevelFilter::INFO);
+    /// # let _ = captured;
+    /// ```
+    pub fn debug_on_failure(mut self, max_lines: usize) -> Self {
+        self.keep = max_lines;
+        self
     }
 
     /// Builds a logger that records in memory instead of writing, with this
     /// builder's name, level, format and clock; for tests.
     pub fn build_capture(self) -> (Logger, Captured) {
         let captured = Captured::default();
+        // Not `Logger::capture`'s TRACE: a capture built here keeps its level.
         let logger = self.finish(vec![Sink::Capture(captured.clone())]);
         (logger, captured)
     }
@@ -406,13 +542,49 @@ fn env_level() -> LevelFilter {
 }
 
 fn parse_level(value: &str) -> Option<LevelFilter> {
-    Some(match value.trim().to_ascii_lowercase().as_str() {
-        "trace" => LevelFilter::TRACE,
-        "debug" => LevelFilter::DEBUG,
-        "info" => LevelFilter::INFO,
-        "warn" | "warning" => LevelFilter::WARN,
-        "error" => LevelFilter::ERROR,
-        "off" => LevelFilter::OFF,
-        _ => return None,
-    })
+    levels::parse_level(value)
+}
+
+impl levels::Target for Inner {
+    fn name(&self) -> &str {
+        &self.writer.name
+    }
+
+    fn level(&self) -> LevelFilter {
+        let bits = self.levels.load(Ordering::Relaxed);
+        filter_of((bits & 7).max(bits >> 3))
+    }
+
+    fn apply(&self, to: Option<&Override>) -> bool {
+        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        let from_level = current.as_ref().map_or(self.base, |o| o.level);
+        let to_level = to.map_or(self.base, |o| o.level);
+        if current.as_ref() == to {
+            return false;
+        }
+        let bits = self.levels.load(Ordering::Relaxed);
+        self.levels
+            .store((bits & !7) | filter_bits(to_level), Ordering::Relaxed);
+        // Going back, `until` says when the override ended: now, or its time if that has passed.
+        let until = match (to, current.as_ref()) {
+            (Some(o), _) => o.until,
+            (None, Some(was)) => was.until.min(SystemTime::now()),
+            (None, None) => SystemTime::now(),
+        };
+        let until = crate::format::time::iso(until);
+        *current = to.cloned();
+        drop(current);
+        if from_level != to_level {
+            self.writer.write(&Event {
+                level: Level::INFO,
+                message: "LEVEL_CHANGED",
+                fields: &[
+                    ("from", &levels::level_name(from_level)),
+                    ("to", &levels::level_name(to_level)),
+                    ("until", &until.as_str()),
+                ],
+            });
+        }
+        true
+    }
 }

@@ -18,13 +18,22 @@
 //!   catch is recorded for its log line and not printed; any other first has
 //!   every sink written, then goes to the previous hook;
 //! - only when asked: the SIGHUP action of [`reopen_on_sighup`] and its
-//!   thread.
+//!   thread;
+//! - with the first file logger: the `logwire-levels` thread, which looks
+//!   at each log root's `.logwire-levels` once a second and puts its level
+//!   overrides in force (see [`levels`](crate::levels)), and the list of
+//!   file loggers it changes (weak: a dropped logger leaves it).
 
 use std::cell::RefCell;
+use std::fs::File;
 use std::io::{self, Read};
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
-use std::path::Path;
-use std::sync::{Mutex, MutexGuard, Once, OnceLock, PoisonError};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, Once, OnceLock, PoisonError, Weak};
+use std::time::{Duration, SystemTime};
+
+use crate::levels::{self, Override, Target};
 
 use crate::sink::file::{FileSink, ForkHold};
 use crate::sink::flusher;
@@ -192,4 +201,152 @@ fn install() -> io::Result<()> {
         })?;
     signal_hook::low_level::pipe::register(signal_hook::consts::SIGHUP, write)?;
     Ok(())
+}
+
+// ---- level overrides ----
+
+struct Watched {
+    root: PathBuf,
+    target: Weak<dyn Target>,
+}
+
+/// What the watcher last read from one root's file.
+struct Seen {
+    root: PathBuf,
+    /// (device, inode, length, modification time) of the file read.
+    version: Option<(u64, u64, u64, i64, i64)>,
+    overrides: Vec<Override>,
+    warned: bool,
+}
+
+static WATCHED: Mutex<Vec<Watched>> = Mutex::new(Vec::new());
+static SEEN: Mutex<Vec<Seen>> = Mutex::new(Vec::new());
+/// Called after a poll changed some logger's level.
+static ON_CHANGE: Mutex<Option<fn()>> = Mutex::new(None);
+
+/// How often the file is looked at: a `stat` a second costs nothing, and
+/// a change is in force within 2 s.
+pub(crate) const POLL: Duration = Duration::from_secs(1);
+
+/// Follows `root`'s level overrides for `target` from now on: the first
+/// poll runs at once, so a logger built while an override is in force
+/// starts with it; then the `logwire-levels` thread polls every second.
+pub(crate) fn watch_levels(root: PathBuf, target: Weak<dyn Target>) {
+    lock(&WATCHED).push(Watched {
+        root: root.clone(),
+        target,
+    });
+    poll_root(&root);
+    static STARTED: Once = Once::new();
+    STARTED.call_once(|| {
+        let run = || loop {
+            std::thread::sleep(POLL);
+            poll_levels();
+        };
+        // Without the thread, overrides are read when a logger is built.
+        let _ = std::thread::Builder::new().name("logwire-levels".into()).spawn(run);
+    });
+}
+
+/// Asks to be told when a poll changed a level (the global filter of
+/// `logwire::init` reloads then).
+#[cfg(feature = "init")]
+pub(crate) fn on_level_change(hook: fn()) {
+    *lock(&ON_CHANGE) = Some(hook);
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The most verbose level any live logger of the process writes or keeps
+/// (`INFO` when there is none).
+pub(crate) fn most_verbose_level() -> tracing_core::LevelFilter {
+    lock(&WATCHED)
+        .iter()
+        .filter_map(|w| w.target.upgrade())
+        .map(|t| t.level())
+        .max()
+        .unwrap_or(tracing_core::LevelFilter::INFO)
+}
+
+/// One round of the watcher: every root with a live logger.
+fn poll_levels() {
+    let roots: Vec<PathBuf> = {
+        let mut watched = lock(&WATCHED);
+        watched.retain(|w| w.target.strong_count() > 0);
+        let mut roots: Vec<PathBuf> = watched.iter().map(|w| w.root.clone()).collect();
+        roots.sort();
+        roots.dedup();
+        roots
+    };
+    for root in roots {
+        poll_root(&root);
+    }
+}
+
+fn poll_root(root: &Path) {
+    let overrides = current(root);
+    let now = SystemTime::now();
+    let targets: Vec<_> = lock(&WATCHED)
+        .iter()
+        .filter(|w| w.root == root)
+        .filter_map(|w| w.target.upgrade())
+        .collect();
+    let mut changed = false;
+    for target in targets {
+        let in_force = |name: &str| overrides.iter().find(|o| o.logger == name && o.until > now);
+        changed |= target.apply(in_force(target.name()).or_else(|| in_force("*")));
+    }
+    if changed {
+        let hook = *lock(&ON_CHANGE);
+        if let Some(hook) = hook {
+            hook();
+        }
+    }
+}
+
+/// The root's overrides: read again when the file changed, else as last
+/// read; a file that cannot be read or parsed leaves them as they were and
+/// warns once per version of the file.
+fn current(root: &Path) -> Vec<Override> {
+    let file = levels::path(root);
+    let version = std::fs::metadata(&file)
+        .ok()
+        .map(|m| (m.dev(), m.ino(), m.len(), m.mtime(), m.mtime_nsec()));
+    let mut seen = lock(&SEEN);
+    let i = match seen.iter().position(|s| s.root == root) {
+        Some(i) => i,
+        None => {
+            seen.push(Seen {
+                root: root.to_owned(),
+                version: None,
+                overrides: Vec::new(),
+                warned: false,
+            });
+            seen.len() - 1
+        }
+    };
+    let entry = &mut seen[i];
+    if entry.version != version || (version.is_none() && !entry.overrides.is_empty()) {
+        let result = match version {
+            None => Ok(Vec::new()),
+            Some(_) => File::open(&file)
+                .and_then(|f| io::read_to_string(f))
+                .and_then(|t| levels::parse(&t)),
+        };
+        match result {
+            Ok(overrides) => {
+                entry.overrides = overrides;
+                entry.warned = false;
+            }
+            Err(e) if !entry.warned || entry.version != version => {
+                entry.warned = true;
+                crate::sink::warn_stderr!("logwire: ignoring {}: {e}; levels stay as they are", file.display());
+            }
+            Err(_) => {}
+        }
+        entry.version = version;
+    }
+    entry.overrides.clone()
 }

@@ -50,39 +50,7 @@ impl Time {
     /// logwire wrote `,mmm` without a zone before it said the zone).
     /// `None` for anything else, offsets other than `Z` included.
     pub fn parse(s: &str) -> Option<Time> {
-        let b = s.as_bytes();
-        if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b' ' | b'T') {
-            return None;
-        }
-        if b[13] != b':' || b[16] != b':' {
-            return None;
-        }
-        let num = |r: std::ops::Range<usize>| -> Option<i64> {
-            b[r].iter()
-                .try_fold(0i64, |n, &d| d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0')))
-        };
-        let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-        let (hour, min, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-        if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
-            return None;
-        }
-        let mut rest = &b[19..];
-        let mut millis = 0;
-        if let [b'.' | b',', frac @ ..] = rest {
-            let digits = frac.iter().take_while(|d| d.is_ascii_digit()).count();
-            if digits == 0 {
-                return None;
-            }
-            for (i, d) in frac[..digits.min(3)].iter().enumerate() {
-                millis += i64::from(d - b'0') * [100, 10, 1][i];
-            }
-            rest = &frac[digits..];
-        }
-        if !matches!(rest, b"Z" | b"z" | b"") {
-            return None;
-        }
-        let days = days_from_civil(year, month, day);
-        Some(Time(((days * 24 + hour) * 60 + min) * 60_000 + sec * 1000 + millis))
+        crate::format::time::parse_millis(s).map(Time)
     }
 
     /// The same instant as a [`SystemTime`].
@@ -109,18 +77,6 @@ impl fmt::Display for Time {
         crate::format::time::push_timestamp(&mut s, self.to_system_time(), crate::format::time::Stamp::Readable);
         f.write_str(&s)
     }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// One line of a logger's file, taken apart and unescaped.

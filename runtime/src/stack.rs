@@ -86,10 +86,12 @@ impl<S: Subscriber> Layer<S> for LogLayer {
             if self.levels == Levels::Logger && !logger.enabled(*meta.level()) {
                 return;
             }
+            // Under RUST_LOG the stack's filter decided: written whatever the logger's level.
+            let always = self.levels == Levels::Stack;
             COLLECT.with(|cell| match cell.try_borrow_mut() {
-                Ok(mut collect) => collect.write(logger, event),
+                Ok(mut collect) => collect.write(logger, event, always),
                 // An event logged while formatting another one's field.
-                Err(_) => Collect::default().write(logger, event),
+                Err(_) => Collect::default().write(logger, event, always),
             });
         });
     }
@@ -170,7 +172,7 @@ impl FieldValue for Gathered<'_> {
 const INLINE: usize = 16;
 
 impl Collect {
-    fn write(&mut self, logger: &Logger, event: &Event<'_>) {
+    fn write(&mut self, logger: &Logger, event: &Event<'_>, always: bool) {
         self.message.clear();
         self.has_message = false;
         self.text.clear();
@@ -208,11 +210,17 @@ impl Collect {
                 .collect();
             &spilled
         };
-        logger.writer().write(&format::Event {
+        let line = format::Event {
             level: *meta.level(),
             message: &self.message,
             fields,
-        });
+        };
+        if always {
+            logger.writer().write(&line);
+        } else {
+            // Below the logger's level inside a request that keeps lines: kept.
+            logger.write_event(&line);
+        }
     }
 
     fn gathered(&self, slot: &Slot) -> Gathered<'_> {
@@ -316,10 +324,44 @@ pub fn init(logger: &Logger) {
 pub fn try_init(logger: &Logger) -> Result<(), InitError> {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
-    use tracing_subscriber::EnvFilter;
 
-    let mut filter = EnvFilter::builder()
-        .with_default_directive(logger.level().into())
+    let levels = match std::env::var_os("RUST_LOG") {
+        Some(v) if !v.is_empty() => Levels::Stack,
+        _ => Levels::Logger,
+    };
+    let most_verbose = || logger.most_verbose().max(crate::process::most_verbose_level());
+    let (filter, handle) = tracing_subscriber::reload::Layer::new(env_filter(most_verbose()));
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(layer_at(logger, levels))
+        .try_init()
+        .map_err(InitError)?;
+    // Run-time level overrides (and DEBUG kept for failures) need library
+    // events the static default would drop: the filter follows the most
+    // verbose level of this process's loggers.
+    if RELOAD.set((handle, logger.clone())).is_ok() {
+        crate::process::on_level_change(|| {
+            if let Some((handle, logger)) = RELOAD.get() {
+                let level = logger.most_verbose().max(crate::process::most_verbose_level());
+                let _ = handle.reload(env_filter(level));
+            }
+        });
+    }
+    Ok(())
+}
+
+#[cfg(feature = "init")]
+type Reload = tracing_subscriber::reload::Handle<tracing_subscriber::EnvFilter, tracing_subscriber::Registry>;
+
+/// The handle that changes `init`'s filter when levels change at run time.
+#[cfg(feature = "init")]
+static RELOAD: std::sync::OnceLock<(Reload, Logger)> = std::sync::OnceLock::new();
+
+/// `RUST_LOG`'s directives, else `default` for every library.
+#[cfg(feature = "init")]
+fn env_filter(default: tracing_core::LevelFilter) -> tracing_subscriber::EnvFilter {
+    let mut filter = tracing_subscriber::EnvFilter::builder()
+        .with_default_directive(default.into())
         .from_env_lossy();
     // No layer of this stack wants logwire's own lines and spans (their
     // logger has written them): filtering them out here makes them cost no
@@ -329,13 +371,5 @@ pub fn try_init(logger: &Logger) -> Result<(), InitError> {
             filter = filter.add_directive(off);
         }
     }
-    let levels = match std::env::var_os("RUST_LOG") {
-        Some(v) if !v.is_empty() => Levels::Stack,
-        _ => Levels::Logger,
-    };
-    tracing_subscriber::registry()
-        .with(filter)
-        .with(layer_at(logger, levels))
-        .try_init()
-        .map_err(InitError)
+    filter
 }

@@ -218,6 +218,7 @@ impl<'a> Job<'a> {
         if let (Some(span), Some(parent)) = (&span, self.trace_parent) {
             crate::otel::set_parent(span, parent);
         }
+        let kept = logger.keeper();
         let body = async {
             logger.emit(&JOB_START, Level::INFO, "JOB_START", &start_fields);
             let started = Instant::now();
@@ -225,10 +226,12 @@ impl<'a> Job<'a> {
                 Ok(Ok(value)) => Ok(value),
                 Ok(Err(e)) => {
                     let text = e.to_string();
+                    logger.write_kept(kept.as_deref());
                     crate::error!(logger, "JOB_ERROR", error = text.as_str());
                     Err(JobFailure::Error(text))
                 }
                 Err(caught) => {
+                    logger.write_kept(kept.as_deref());
                     crate::error!(
                         logger,
                         "JOB_PANIC",
@@ -251,7 +254,7 @@ impl<'a> Job<'a> {
             outcome
         };
         let body = tracing::Instrument::instrument(body, span.unwrap_or_else(tracing::Span::none));
-        context::request_scope(txid, self.logger.clone(), body).await
+        context::request_scope(txid, self.logger.clone(), kept.clone(), body).await
     }
 }
 

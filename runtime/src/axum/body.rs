@@ -41,7 +41,7 @@ impl LoggedBody {
 /// Writes REQUEST_END inside the request's span and scope.
 fn end(log: &RequestLog) {
     let _entered = log.span.enter();
-    context::request_sync(log.txid.clone(), log.logger.clone(), || log.ended());
+    context::request_sync(log.txid.clone(), log.logger.clone(), log.kept.clone(), || log.ended());
 }
 
 impl http_body::Body for LoggedBody {
@@ -59,7 +59,7 @@ impl http_body::Body for LoggedBody {
         // with its panics caught.
         let polled = {
             let _entered = log.span.enter();
-            context::request_sync(log.txid.clone(), log.logger.clone(), || {
+            context::request_sync(log.txid.clone(), log.logger.clone(), log.kept.clone(), || {
                 panic::catch(|| inner.poll_frame(cx)).inspect_err(|caught| log.body_panicked(caught))
             })
         };
@@ -68,7 +68,9 @@ impl http_body::Body for LoggedBody {
             Ok(Poll::Ready(Some(Ok(frame)))) => return Poll::Ready(Some(Ok(frame))),
             Ok(Poll::Ready(None)) => Poll::Ready(None),
             Ok(Poll::Ready(Some(Err(e)))) => {
-                context::request_sync(log.txid.clone(), log.logger.clone(), || log.body_failed(&e));
+                context::request_sync(log.txid.clone(), log.logger.clone(), log.kept.clone(), || {
+                    log.body_failed(&e)
+                });
                 Poll::Ready(Some(Err(e)))
             }
             Err(_) => Poll::Ready(Some(Err(axum::Error::new("the response body panicked")))),

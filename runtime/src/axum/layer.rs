@@ -228,7 +228,9 @@ where
                 Level::INFO
             },
             status: StatusCode::OK,
+            kept: logger.keeper(),
         };
+        let kept = log.kept.clone();
         let fut = async move {
             let mut log = log;
             log.started();
@@ -247,6 +249,7 @@ where
         Box::pin(crate::context::request_scope(
             txid,
             logger,
+            kept,
             tracing::Instrument::instrument(fut, span),
         ))
     }

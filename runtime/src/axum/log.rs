@@ -7,6 +7,7 @@ use axum::body::Body;
 use axum::http::{header, HeaderName, HeaderValue, Response, StatusCode};
 
 use super::error::ErrorDetail;
+use crate::keep::Kept;
 use crate::panic::Caught;
 use crate::{Level, Logger};
 
@@ -24,6 +25,8 @@ pub(super) struct RequestLog {
     pub(super) level: Level,
     /// The status sent, once answered.
     pub(super) status: StatusCode,
+    /// The request's DEBUG lines kept for a failure, when its logger keeps them.
+    pub(super) kept: Option<Arc<Kept>>,
 }
 
 impl RequestLog {
@@ -43,6 +46,7 @@ impl RequestLog {
         let status = response.status();
         let detail = response.extensions_mut().remove::<ErrorDetail>();
         if status.is_server_error() {
+            self.logger.write_kept(self.kept.as_deref());
             let text = detail.as_ref().map_or(
                 "no ErrorDetail on the response: attach logwire::axum::ErrorDetail to say what failed",
                 ErrorDetail::text,
@@ -60,6 +64,7 @@ impl RequestLog {
 
     /// One ERROR line for a handler's panic, and the 500 that answers it.
     pub(super) fn panicked(&self, caught: &Caught) -> Response<Body> {
+        self.logger.write_kept(self.kept.as_deref());
         crate::error!(
             self.logger,
             "REQUEST_PANIC",
@@ -99,6 +104,7 @@ impl RequestLog {
 
     /// One ERROR line for a body that failed while it was sent.
     pub(super) fn body_failed(&self, error: &dyn std::fmt::Display) {
+        self.logger.write_kept(self.kept.as_deref());
         crate::error!(
             self.logger,
             "REQUEST_BODY_ERROR",
@@ -111,6 +117,7 @@ impl RequestLog {
 
     /// One ERROR line for a panic while the body was sent.
     pub(super) fn body_panicked(&self, caught: &Caught) {
+        self.logger.write_kept(self.kept.as_deref());
         crate::error!(
             self.logger,
             "REQUEST_PANIC",

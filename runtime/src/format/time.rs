@@ -90,6 +90,63 @@ pub(crate) fn push_timestamp(out: &mut String, t: SystemTime, stamp: Stamp) {
     out.push_str(std::str::from_utf8(&ms).unwrap_or_default());
 }
 
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Milliseconds since the epoch of `YYYY-MM-DD HH:MM:SS.mmmZ` and the RFC
+/// 3339 forms around it: `T` or a space between date and time, `.` or `,`
+/// before 0–9 digits of fraction (kept to the millisecond), `Z` or nothing
+/// (both UTC: logwire wrote `,mmm` without a zone before it said the zone).
+/// `None` for anything else, offsets other than `Z` included.
+pub(crate) fn parse_millis(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b' ' | b'T') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        b[r].iter()
+            .try_fold(0i64, |n, &d| d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0')))
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, min, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
+        return None;
+    }
+    let mut rest = &b[19..];
+    let mut millis = 0;
+    if let [b'.' | b',', frac @ ..] = rest {
+        let digits = frac.iter().take_while(|d| d.is_ascii_digit()).count();
+        if digits == 0 {
+            return None;
+        }
+        for (i, d) in frac[..digits.min(3)].iter().enumerate() {
+            millis += i64::from(d - b'0') * [100, 10, 1][i];
+        }
+        rest = &frac[digits..];
+    }
+    if !matches!(rest, b"Z" | b"z" | b"") {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    Some(((days * 24 + hour) * 60 + min) * 60_000 + sec * 1000 + millis)
+}
+
+/// `t` in RFC 3339 as JSON lines write it, `2025-01-01T12:00:00.123Z`.
+pub(crate) fn iso(t: SystemTime) -> String {
+    let mut s = String::with_capacity(24);
+    push_timestamp(&mut s, t, Stamp::Iso);
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
