@@ -4,6 +4,7 @@
 //! logwire trace a1b0d5ae-…           one request and everything it caused
 //! logwire tail -f                    every process's log, merged, as it grows
 //! logwire tail --level warn --since 1h api worker
+//! logwire level set worker=debug --for 10m   DEBUG for ten minutes, no restart
 //! logwire diagnose                   logwire::diagnose() of that directory
 //! logwire lint examples/pipeline     the same as logwire-lint
 //! logwire lnav                       prints the lnav format definitions
@@ -16,6 +17,7 @@
 
 mod error;
 mod files;
+mod level;
 mod print;
 mod scan;
 mod tail;
@@ -95,6 +97,16 @@ enum Command {
         #[command(flatten)]
         root: Root,
     },
+    /// Levels at run time: what is in force, set for a while, clear.
+    ///
+    /// Every process with a file logger under the root applies a change within 2 seconds and
+    /// goes back to its own level when the time is up, with a LEVEL_CHANGED line each way.
+    Level {
+        #[command(subcommand)]
+        action: Option<LevelAction>,
+        #[command(flatten)]
+        root: Root,
+    },
     /// What logwire::diagnose() reports for the root: permissions, owners, fixes.
     Diagnose {
         #[command(flatten)]
@@ -112,6 +124,28 @@ enum Command {
     ///
     /// Install them with: logwire lnav > logwire.json && lnav -i logwire.json
     Lnav,
+}
+
+#[derive(Debug, Subcommand)]
+enum LevelAction {
+    /// Sets NAME=LEVEL[,NAME=LEVEL…] (NAME * for every logger) for a while.
+    Set {
+        /// NAME=LEVEL pairs, comma-separated: worker=debug,api=info or *=debug.
+        #[arg(value_name = "NAME=LEVEL[,…]", value_parser = level::parse_pairs)]
+        levels: level::Pairs,
+        /// How long [default: 15m; at most 24h]
+        #[arg(long = "for", value_name = "DURATION", value_parser = level::parse_duration)]
+        duration: Option<Duration>,
+        #[command(flatten)]
+        root: Root,
+    },
+    /// Ends the override of NAME, or every override.
+    Clear {
+        /// The logger whose override ends [default: all]
+        name: Option<String>,
+        #[command(flatten)]
+        root: Root,
+    },
 }
 
 /// A level name, as tracing writes it (any case).
@@ -187,6 +221,11 @@ fn run(command: Command) -> Result<(), Error> {
             };
             tail::run(&root.dir(), &opts).map(drop)
         }
+        Command::Level { action, root } => match action {
+            None => level::list(&root.dir()),
+            Some(LevelAction::Set { levels, duration, root }) => level::set(&root.dir(), &levels, duration),
+            Some(LevelAction::Clear { name, root }) => level::clear(&root.dir(), name.as_deref()),
+        },
         Command::Diagnose { root } => {
             let dir = root.dir();
             let report = logwire::diagnose::Diagnosis::for_directory(&dir);

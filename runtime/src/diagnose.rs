@@ -143,6 +143,9 @@ pub struct Diagnosis {
     pub files: Vec<LogFile>,
     /// Every file logger of this process.
     pub loggers: Vec<LoggerState>,
+    /// The run-time level overrides in force in the directory (see
+    /// [`levels`](crate::levels)), or why its file cannot be read.
+    pub level_overrides: Result<Vec<crate::levels::Override>, String>,
     /// Everything that stops or will stop lines reaching their files.
     pub problems: Vec<Problem>,
     /// Things worth knowing that are not problems (such as a directory
@@ -203,7 +206,9 @@ impl Diagnosis {
                 stale: s.is_stale(),
             })
             .collect();
+        let level_overrides = crate::levels::read(&directory).map_err(|e| e.to_string());
         let mut d = Diagnosis {
+            level_overrides,
             log_root_env,
             directory,
             exists,
@@ -237,17 +242,34 @@ impl Diagnosis {
     /// Every rule, one function each (as serde's `check.rs` does), in the
     /// order the report lists them.
     fn find_problems(&self) -> Vec<Problem> {
-        let rules: [fn(&Diagnosis, &mut Vec<Problem>); 4] = [
+        let rules: [fn(&Diagnosis, &mut Vec<Problem>); 5] = [
             Diagnosis::directory_usable,
             Diagnosis::shared_directory_setgid,
             Diagnosis::shared_files_group_writable,
             Diagnosis::loggers_write_their_files,
+            Diagnosis::level_overrides_readable,
         ];
         let mut problems = Vec::new();
         for rule in rules {
             rule(self, &mut problems);
         }
         problems
+    }
+
+    /// A `.logwire-levels` file that no process can apply.
+    fn level_overrides_readable(&self, problems: &mut Vec<Problem>) {
+        if let Err(e) = &self.level_overrides {
+            problems.push(Problem {
+                summary: format!(
+                    "{} cannot be applied ({e}): every process keeps its levels",
+                    crate::levels::path(&self.directory).display()
+                ),
+                fix: format!(
+                    "logwire level clear --root {}   (rewrites the file)",
+                    self.directory.display()
+                ),
+            });
+        }
     }
 
     /// A directory that is missing and cannot be created, is not a
@@ -431,6 +453,7 @@ impl fmt::Display for Diagnosis {
         self.fmt_directory(f)?;
         self.fmt_files(f)?;
         self.fmt_loggers(f)?;
+        self.fmt_levels(f)?;
         for note in &self.notes {
             writeln!(f, "note: {note}")?;
         }
@@ -508,6 +531,21 @@ impl Diagnosis {
             writeln!(f, "  {}: {state}", l.path.display())?;
         }
         Ok(())
+    }
+
+    fn fmt_levels(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.level_overrides {
+            Ok(o) if o.is_empty() => writeln!(f, "level overrides: none"),
+            Ok(overrides) => {
+                writeln!(f, "level overrides (logwire level):")?;
+                for o in overrides {
+                    let until = crate::format::time::iso(o.until);
+                    writeln!(f, "  {}={} until {until}", o.logger, crate::levels::level_name(o.level))?;
+                }
+                Ok(())
+            }
+            Err(e) => writeln!(f, "level overrides: cannot be read ({e})"),
+        }
     }
 
     /// The last section: no newline after it.

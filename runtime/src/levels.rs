@@ -228,6 +228,7 @@ pub(crate) trait Target: Send + Sync {
     /// The logger's name.
     fn name(&self) -> &str;
     /// The most verbose level it writes or keeps now.
+    #[cfg(feature = "init")]
     fn level(&self) -> LevelFilter;
     /// Puts `to` in force (`None`: the logger's own level); says whether
     /// anything changed.

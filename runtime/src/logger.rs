@@ -184,6 +184,7 @@ impl Logger {
     }
 
     /// The most verbose level this logger writes or keeps now.
+    #[cfg(feature = "init")]
     pub(crate) fn most_verbose(&self) -> LevelFilter {
         levels::Target::level(&*self.inner)
     }
@@ -550,6 +551,7 @@ impl levels::Target for Inner {
         &self.writer.name
     }
 
+    #[cfg(feature = "init")]
     fn level(&self) -> LevelFilter {
         let bits = self.levels.load(Ordering::Relaxed);
         filter_of((bits & 7).max(bits >> 3))

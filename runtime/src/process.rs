@@ -261,6 +261,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// The most verbose level any live logger of the process writes or keeps
 /// (`INFO` when there is none).
+#[cfg(feature = "init")]
 pub(crate) fn most_verbose_level() -> tracing_core::LevelFilter {
     lock(&WATCHED)
         .iter()

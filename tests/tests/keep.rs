@@ -1,0 +1,311 @@
+//! DEBUG lines kept for failures (`debug_on_failure`): written before a
+//! failed request's or job's ERROR line with their own txid, dropped on
+//! success; over a real server and client.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use logwire::axum::ApiLayer;
+use logwire::{Captured, Format, Level, Logger};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+fn logger() -> (Logger, Captured) {
+    Logger::builder("api")
+        .level(Level::INFO)
+        .debug_on_failure(3)
+        .build_capture()
+}
+
+#[logwire::service]
+struct Steps {
+    logger: Logger,
+}
+
+#[logwire::service]
+impl Steps {
+    /// Five DEBUG lines 5 ms apart (requests side by side interleave), then
+    /// its METHOD_END at DEBUG: six below INFO.
+    async fn run(&self, tag: &str) -> u32 {
+        for step in 0..5 {
+            logwire::debug!(self.logger, "STEP", tag = tag, step = step);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        5
+    }
+}
+
+async fn fails(logger: Logger) -> StatusCode {
+    Steps::new(logger).run("fails").await;
+    StatusCode::INTERNAL_SERVER_ERROR
+}
+
+async fn succeeds(logger: Logger) -> StatusCode {
+    Steps::new(logger).run("ok").await;
+    StatusCode::OK
+}
+
+async fn panics(logger: Logger) -> StatusCode {
+    Steps::new(logger).run("panics").await;
+    panic!("boom");
+}
+
+async fn library(logger: Logger) -> StatusCode {
+    for step in 0..2 {
+        tracing::debug!(step, "library detail");
+    }
+    logwire::debug!(logger, "OWN");
+    StatusCode::BAD_GATEWAY
+}
+
+async fn serve(logger: Logger) -> std::net::SocketAddr {
+    let app = Router::new()
+        .route("/fails", get(|axum::Extension(l): axum::Extension<Logger>| fails(l)))
+        .route("/ok", get(|axum::Extension(l): axum::Extension<Logger>| succeeds(l)))
+        .route("/panics", get(|axum::Extension(l): axum::Extension<Logger>| panics(l)))
+        .route(
+            "/library",
+            get(|axum::Extension(l): axum::Extension<Logger>| library(l)),
+        )
+        .layer(ApiLayer::new(logger).accept_request_id(true));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+/// One request over its own connection; the status.
+async fn get_status(addr: std::net::SocketAddr, path: &str, id: &str) -> u16 {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: t\r\nx-request-id: {id}\r\nConnection: close\r\n\r\n");
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).await.unwrap();
+    response[9..12].parse().unwrap()
+}
+
+/// `[txid] LEVEL MESSAGE k=v …` of each record.
+fn lines(cap: &Captured) -> Vec<String> {
+    cap.records()
+        .iter()
+        .map(|r| {
+            let fields: Vec<String> = r
+                .fields
+                .iter()
+                .filter(|(k, _)| {
+                    !matches!(
+                        k.as_str(),
+                        "duration_ms" | "elapsed_ms" | "location" | "method" | "path"
+                    )
+                })
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            format!(
+                "[{}] {} {} {}",
+                r.txid.as_deref().unwrap_or(""),
+                r.level,
+                r.message,
+                fields.join(" ")
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_request_writes_its_last_debug_lines_before_its_error() {
+    let (log, cap) = logger();
+    let addr = serve(log).await;
+    assert_eq!(get_status(addr, "/fails", "r-1").await, 500);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let want = [
+        "[r-1] INFO REQUEST_START ",
+        "[r-1] DEBUG STEP tag=fails step=3",
+        "[r-1] DEBUG STEP tag=fails step=4",
+        "[r-1] DEBUG METHOD_END tag=fails",
+        "[r-1] INFO DEBUG_KEPT written=3 dropped=3",
+        "[r-1] ERROR REQUEST_ERROR status_code=500 error=no ErrorDetail on the response: attach logwire::axum::ErrorDetail to say what failed",
+        "[r-1] INFO REQUEST_END status_code=500",
+    ];
+    assert_eq!(lines(&cap), want);
+    // The kept lines are written as they were logged: their own times, in order.
+    let text = cap.lines();
+    assert!(text[1] < text[2] && text[2] < text[3], "{text:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_successful_request_writes_none() {
+    let (log, cap) = logger();
+    let addr = serve(log).await;
+    assert_eq!(get_status(addr, "/ok", "r-2").await, 200);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        lines(&cap),
+        ["[r-2] INFO REQUEST_START ", "[r-2] INFO REQUEST_END status_code=200"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_request_writes_them_before_its_panic_line() {
+    let (log, cap) = logger();
+    let addr = serve(log).await;
+    assert_eq!(get_status(addr, "/panics", "r-3").await, 500);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let got = lines(&cap);
+    assert_eq!(
+        got[1..5],
+        [
+            "[r-3] DEBUG STEP tag=panics step=3",
+            "[r-3] DEBUG STEP tag=panics step=4",
+            "[r-3] DEBUG METHOD_END tag=panics",
+            "[r-3] INFO DEBUG_KEPT written=3 dropped=3",
+        ]
+    );
+    assert_eq!(got[5], "[r-3] ERROR REQUEST_PANIC panic=boom");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_side_by_side_keep_their_own_lines() {
+    let (log, cap) = logger();
+    let addr = serve(log).await;
+    let (a, b, c) = tokio::join!(
+        get_status(addr, "/fails", "a"),
+        get_status(addr, "/fails", "b"),
+        get_status(addr, "/ok", "c")
+    );
+    assert_eq!((a, b, c), (500, 500, 200));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let got = lines(&cap);
+    for id in ["a", "b"] {
+        let kept: Vec<&String> = got
+            .iter()
+            .filter(|l| l.contains(" DEBUG "))
+            .filter(|l| l.starts_with(&format!("[{id}]")))
+            .collect();
+        assert_eq!(kept.len(), 3, "{got:?}");
+        assert!(kept.iter().all(|l| l.contains("tag=fails")), "{got:?}");
+        assert!(
+            got.contains(&format!("[{id}] INFO DEBUG_KEPT written=3 dropped=3")),
+            "{got:?}"
+        );
+    }
+    assert_eq!(got.iter().filter(|l| l.contains(" DEBUG ")).count(), 6, "{got:?}");
+    assert!(
+        !got.iter().any(|l| l.starts_with("[c]") && l.contains("DEBUG")),
+        "{got:?}"
+    );
+}
+
+/// On one thread, where the test's default subscriber is in force.
+#[tokio::test]
+async fn library_events_in_the_request_count() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let (log, cap) = logger();
+    let stack = tracing_subscriber::registry().with(logwire::layer(&log));
+    let _default = tracing::subscriber::set_default(stack);
+    let addr = serve(log).await;
+    assert_eq!(get_status(addr, "/library", "lib").await, 502);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let got = lines(&cap);
+    assert_eq!(
+        got[1..5],
+        [
+            "[lib] DEBUG library detail target=keep step=0",
+            "[lib] DEBUG library detail target=keep step=1",
+            "[lib] DEBUG OWN ",
+            "[lib] INFO DEBUG_KEPT written=3 dropped=0",
+        ],
+        "{got:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_or_panicking_job_writes_them_a_good_one_does_not() {
+    let (log, cap) = logger();
+    let steps = Steps::new(log.clone());
+    let failed = logwire::worker::run_job(&log, "build-1", async {
+        steps.run("job").await;
+        Err::<(), _>("exit code 2")
+    })
+    .await;
+    assert!(failed.is_err());
+    let good = logwire::worker::run_job(&log, "build-2", async {
+        steps.run("job").await;
+        Ok::<_, String>(())
+    })
+    .await;
+    assert!(good.is_ok());
+    let panicked = logwire::worker::run_job(&log, "build-3", async {
+        steps.run("job").await;
+        if good.is_ok() {
+            panic!("disk on fire");
+        }
+        Ok::<_, String>(())
+    })
+    .await;
+    assert!(panicked.is_err());
+    let want = [
+        "[build-1] INFO JOB_START ",
+        "[build-1] DEBUG STEP tag=job step=3",
+        "[build-1] DEBUG STEP tag=job step=4",
+        "[build-1] DEBUG METHOD_END tag=job",
+        "[build-1] INFO DEBUG_KEPT written=3 dropped=3",
+        "[build-1] ERROR JOB_ERROR error=exit code 2",
+        "[build-1] INFO JOB_END status=error",
+        "[build-2] INFO JOB_START ",
+        "[build-2] INFO JOB_END status=ok",
+        "[build-3] INFO JOB_START ",
+        "[build-3] DEBUG STEP tag=job step=3",
+        "[build-3] DEBUG STEP tag=job step=4",
+        "[build-3] DEBUG METHOD_END tag=job",
+        "[build-3] INFO DEBUG_KEPT written=3 dropped=3",
+        "[build-3] ERROR JOB_PANIC panic=disk on fire",
+        "[build-3] INFO JOB_END status=panic",
+    ];
+    assert_eq!(lines(&cap), want);
+}
+
+/// In a file, in the JSON format: the kept lines are whole JSON lines with
+/// the job's txid; outside a request or job a DEBUG line is neither
+/// written nor kept.
+#[tokio::test]
+async fn kept_lines_reach_the_file_in_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Logger::builder("worker")
+        .root(dir.path())
+        .level(Level::INFO)
+        .format(Format::Json)
+        .debug_on_failure(10)
+        .build();
+    logwire::debug!(log, "OUTSIDE");
+    let _ = logwire::worker::run_job(&log, "deploy-9", async {
+        logwire::debug!(log, "PLAN", hosts = 3);
+        Err::<(), _>("unreachable host")
+    })
+    .await;
+    log.flush();
+    let text = std::fs::read_to_string(dir.path().join("worker.log")).unwrap();
+    let messages: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            format!(
+                "{} {} {}",
+                v["txid"].as_str().unwrap_or(""),
+                v["level"].as_str().unwrap(),
+                v["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "deploy-9 INFO JOB_START",
+            "deploy-9 DEBUG PLAN",
+            "deploy-9 INFO DEBUG_KEPT",
+            "deploy-9 ERROR JOB_ERROR",
+            "deploy-9 INFO JOB_END"
+        ]
+    );
+}
