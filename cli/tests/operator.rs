@@ -31,6 +31,7 @@ fn main() {
             "api" => api(&root),
             "worker" => worker(&root),
             "writer" => writer(&root),
+            "ticker" => ticker(&root),
             other => panic!("unknown role {other}"),
         }
         return;
@@ -54,6 +55,10 @@ fn main() {
         ),
         Trial::test("tail_merges_filters_and_keeps_the_last_lines", tail_filters),
         Trial::test("lnav_reads_every_line_with_its_level_and_time", lnav_reads_every_line),
+        Trial::test(
+            "levels_change_in_running_processes_and_end_by_themselves",
+            levels_at_run_time,
+        ),
         Trial::test("errors_are_one_line_with_their_exit_code", errors_are_one_line),
     ];
     libtest_mimic::run(&args, tests).exit();
@@ -206,6 +211,26 @@ fn writer(root: &Path) {
         logger.flush();
         std::thread::sleep(pace);
     }
+}
+
+/// Logger `NAME` at INFO under `logwire::init`, for `SECS` seconds: every
+/// 50 ms `TICK` (INFO), `TICK_DEBUG` (DEBUG) and a library's `tracing`
+/// DEBUG event in the logger's scope.
+fn ticker(root: &Path) {
+    let name = std::env::var("NAME").unwrap();
+    let secs: u64 = std::env::var("SECS").unwrap().parse().unwrap();
+    let log = Logger::builder(&name).root(root).level(Level::INFO).build();
+    logwire::init(&log);
+    let end = Instant::now() + Duration::from_secs(secs);
+    let mut n = 0u64;
+    while Instant::now() < end {
+        logwire::info!(log, "TICK", n = n);
+        logwire::debug!(log, "TICK_DEBUG", n = n);
+        log.in_scope(|| tracing::debug!(target: "somelib", n, "library detail"));
+        n += 1;
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    log.flush();
 }
 
 // ---- helpers ----
@@ -654,6 +679,190 @@ fn lnav_reads_every_line() -> Result<(), Failed> {
         ensure(count.lines().nth(1) == Some("3"), || count.clone())?;
     }
     Ok(())
+}
+
+/// The messages of `file` (and its backups), with their times, in order.
+fn messages(root: &Path, logger: &str) -> Vec<Entry> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_str().unwrap();
+            n == format!("{logger}.log") || n.starts_with(&format!("{logger}.log."))
+        })
+        .collect();
+    names.sort_by_key(|p| std::cmp::Reverse(p.to_str().unwrap().len()));
+    names
+        .iter()
+        .flat_map(|p| {
+            std::fs::read_to_string(p)
+                .unwrap()
+                .lines()
+                .map(|l| read::parse_line(l).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Waits up to `secs` for a line of `logger` satisfying `what`; its time.
+fn wait_line(root: &Path, logger: &str, secs: u64, what: impl Fn(&Entry) -> bool) -> Option<read::Time> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if let Some(e) = messages(root, logger).iter().find(|e| what(e)) {
+            return Some(e.time);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+fn level_changed(e: &Entry, from: &str, to: &str) -> bool {
+    e.message == "LEVEL_CHANGED" && e.field("from") == Some(from) && e.field("to") == Some(to)
+}
+
+/// Two real processes at INFO: `logwire level set worker=debug --for 3s`
+/// reaches the worker within 2 s (its own lines and a library's events),
+/// not the API, and ends by itself; `*=debug` reaches both; a garbage file
+/// changes nothing and warns once per process; `clear` ends an override.
+fn levels_at_run_time() -> Result<(), Failed> {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let r = root.to_str().unwrap();
+    let spawn_ticker = |name: &str| {
+        Command::new(std::env::current_exe().unwrap())
+            .env(CHILD, "ticker")
+            .env("ROOT", root)
+            .env("NAME", name)
+            .env("SECS", "25")
+            .env_remove("RUST_LOG")
+            .env_remove("LOG_LEVEL")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut api = spawn_ticker("api");
+    let mut worker = spawn_ticker("worker");
+    let result = (|| -> Result<(), Failed> {
+        ensure(wait_line(root, "worker", 5, |e| e.message == "TICK").is_some(), || {
+            "the worker never ticked".into()
+        })?;
+        ensure(wait_line(root, "api", 5, |e| e.message == "TICK").is_some(), || {
+            "the api never ticked".into()
+        })?;
+
+        // worker=debug for 3 s.
+        let set_at = read::Time::from(std::time::SystemTime::now());
+        let out = run(&["level", "set", "worker=debug", "--for", "3s", "--root", r]);
+        ensure(out.status.success(), || {
+            String::from_utf8_lossy(&out.stderr).into_owned()
+        })?;
+        let changed = wait_line(root, "worker", 4, |e| level_changed(e, "info", "debug"))
+            .ok_or_else(|| Failed::from("no LEVEL_CHANGED from=info to=debug in worker.log"))?;
+        ensure(changed.unix_millis() - set_at.unix_millis() <= 2_000, || {
+            format!("applied after {} ms", changed.unix_millis() - set_at.unix_millis())
+        })?;
+        ensure(
+            wait_line(root, "worker", 2, |e| e.message == "TICK_DEBUG").is_some(),
+            || "no DEBUG line after the change".into(),
+        )?;
+        ensure(
+            wait_line(root, "worker", 2, |e| {
+                e.message == "library detail" && e.level == Level::DEBUG
+            })
+            .is_some(),
+            || "no library DEBUG event".into(),
+        )?;
+        let back = wait_line(root, "worker", 6, |e| level_changed(e, "debug", "info"))
+            .ok_or_else(|| Failed::from("no LEVEL_CHANGED back to info"))?;
+        let lasted = back.unix_millis() - changed.unix_millis();
+        ensure((2_500..=5_000).contains(&lasted), || {
+            format!("the override lasted {lasted} ms, not 3 s")
+        })?;
+        std::thread::sleep(Duration::from_millis(500));
+        let after: Vec<Entry> = messages(root, "worker").into_iter().filter(|e| e.time > back).collect();
+        ensure(after.iter().any(|e| e.message == "TICK"), || {
+            "the worker stopped ticking".into()
+        })?;
+        ensure(!after.iter().any(|e| e.level == Level::DEBUG), || {
+            "DEBUG lines after the override ended".into()
+        })?;
+        ensure(
+            !messages(root, "api")
+                .iter()
+                .any(|e| e.level == Level::DEBUG || e.message == "LEVEL_CHANGED"),
+            || "the API changed too".into(),
+        )?;
+
+        // *=debug reaches both.
+        let out = run(&["level", "set", "*=debug", "--for", "2s", "--root", r]);
+        ensure(out.status.success(), || {
+            String::from_utf8_lossy(&out.stderr).into_owned()
+        })?;
+        for name in ["api", "worker"] {
+            ensure(
+                wait_line(root, name, 4, |e| e.message == "TICK_DEBUG" && e.time > back).is_some(),
+                || format!("*=debug did not reach {name}"),
+            )?;
+            ensure(
+                wait_line(root, name, 5, |e| level_changed(e, "debug", "info") && e.time > back).is_some(),
+                || format!("{name} did not go back"),
+            )?;
+        }
+
+        // A garbage file: nothing changes, one warning per process.
+        let before = messages(root, "worker").len();
+        std::fs::write(root.join(".logwire-levels"), "worker please be loud\n").unwrap();
+        std::thread::sleep(Duration::from_millis(2_500));
+        let since: Vec<Entry> = messages(root, "worker").into_iter().skip(before).collect();
+        ensure(
+            !since
+                .iter()
+                .any(|e| e.level == Level::DEBUG || e.message == "LEVEL_CHANGED"),
+            || "a garbage file changed the level".into(),
+        )?;
+        let listed = run(&["level", "--root", r]);
+        ensure(listed.status.code() == Some(2), || format!("{:?}", listed.status))?;
+        let refused = run(&["level", "set", "api=debug", "--root", r]);
+        ensure(
+            String::from_utf8_lossy(&refused.stderr)
+                == format!("logwire: {r}/.logwire-levels: line 1: \"worker please be loud\" is not NAME LEVEL UNTIL (`logwire level clear` replaces the file)\n"),
+            || String::from_utf8_lossy(&refused.stderr).into_owned(),
+        )?;
+        let cleared = run(&["level", "clear", "--root", r]);
+        ensure(cleared.status.success(), || {
+            String::from_utf8_lossy(&cleared.stderr).into_owned()
+        })?;
+
+        // clear ends an override at once.
+        let out = run(&["level", "set", "worker=debug", "--for", "10m", "--root", r]);
+        ensure(out.status.success(), || {
+            String::from_utf8_lossy(&out.stderr).into_owned()
+        })?;
+        let on = wait_line(root, "worker", 4, |e| {
+            level_changed(e, "info", "debug") && e.time > back
+        })
+        .ok_or_else(|| Failed::from("the override after the garbage file was not applied"))?;
+        let out = run(&["level", "clear", "worker", "--root", r]);
+        ensure(out.status.success(), || {
+            String::from_utf8_lossy(&out.stderr).into_owned()
+        })?;
+        let off = wait_line(root, "worker", 4, |e| level_changed(e, "debug", "info") && e.time > on)
+            .ok_or_else(|| Failed::from("clear did not end the override"))?;
+        ensure(off.unix_millis() - on.unix_millis() < 5_000, || {
+            "clear took too long".into()
+        })
+    })();
+    api.kill().ok();
+    worker.kill().ok();
+    let mut warnings = Vec::new();
+    for mut child in [api, worker] {
+        child.wait().unwrap();
+        let mut stderr = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+        warnings.push(stderr.lines().filter(|l| l.contains("ignoring")).count());
+    }
+    result?;
+    ensure(warnings == [1, 1], || format!("warnings per process: {warnings:?}"))
 }
 
 fn errors_are_one_line() -> Result<(), Failed> {

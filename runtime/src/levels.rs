@@ -125,22 +125,34 @@ pub fn set(root: &Path, levels: &[(&str, LevelFilter)], duration: Duration) -> i
 }
 
 /// Ends the override of `logger` (all of them when `None`) now; returns the
-/// overrides in force afterwards.
+/// overrides in force afterwards. Clearing all rewrites the file without
+/// reading it: the way out of a file that cannot be parsed.
 ///
 /// # Errors
 ///
-/// The file cannot be read, parsed or written.
+/// The file cannot be written, or (for one logger) read or parsed.
 pub fn clear(root: &Path, logger: Option<&str>) -> io::Result<Vec<Override>> {
-    update(root, |entries| {
-        entries.retain(|o| logger.is_some_and(|n| n != o.logger))
+    match logger {
+        Some(name) => update(root, |entries| entries.retain(|o| o.logger != name)),
+        None => replace(root, |_| Ok(Vec::new())),
+    }
+}
+
+/// Reads, changes and writes the file; see [`replace`].
+fn update(root: &Path, change: impl FnOnce(&mut Vec<Override>)) -> io::Result<Vec<Override>> {
+    replace(root, |root| {
+        let mut entries = read(root)
+            .map_err(|e| io::Error::new(e.kind(), format!("{e} (`logwire level clear` replaces the file)")))?;
+        change(&mut entries);
+        Ok(entries)
     })
 }
 
-/// Reads, changes and writes the file under an exclusive `flock` on
-/// `.logwire-levels.lock`, so two writers never lose each other's change;
-/// the new file replaces the old by `rename`, so a reader sees one or the
-/// other, whole.
-fn update(root: &Path, change: impl FnOnce(&mut Vec<Override>)) -> io::Result<Vec<Override>> {
+/// Writes the overrides `make` returns, under an exclusive `flock` on
+/// `.logwire-levels.lock` so that two writers never lose each other's
+/// change; the new file replaces the old by `rename`, so a reader sees one
+/// or the other, whole.
+fn replace(root: &Path, make: impl FnOnce(&Path) -> io::Result<Vec<Override>>) -> io::Result<Vec<Override>> {
     let lock = OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -148,8 +160,7 @@ fn update(root: &Path, change: impl FnOnce(&mut Vec<Override>)) -> io::Result<Ve
         .mode(0o660)
         .open(root.join(".logwire-levels.lock"))?;
     let _held = Flock::lock(lock, FlockArg::LockExclusive).map_err(|(_, e)| io::Error::from(e))?;
-    let mut entries = read(root)?;
-    change(&mut entries);
+    let entries = make(root)?;
     let tmp = root.join(format!("{FILE_NAME}.{}.tmp", std::process::id()));
     let mut file = OpenOptions::new()
         .create(true)
