@@ -79,9 +79,11 @@ impl std::error::Error for Failure {
 }
 
 /// The file logger `name` in the process's `tracing` stack, exported as
-/// OpenTelemetry `service` when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+/// OpenTelemetry `service` when OTEL_EXPORTER_OTLP_ENDPOINT is set. A
+/// request or job that fails has its last 200 DEBUG lines written before
+/// its ERROR line, whatever the level.
 fn init(name: &str, service: &'static str) -> (logwire::Logger, telemetry::Telemetry) {
-    let logger = logwire::file_logger(name);
+    let logger = logwire::Logger::builder(name).debug_on_failure(200).build();
     let telemetry = telemetry::init(&logger, service);
     (logger, telemetry)
 }

@@ -894,3 +894,135 @@ fn a_collector_that_never_answers_holds_up_no_request_no_job_and_not_the_exit() 
         assert_eq!(stderr.matches(&said).count(), 1, "{stderr}");
     }
 }
+
+/// A second user, written straight into the database (the app has no
+/// sign-up): `name` with `password`, hashed as the app hashes.
+fn add_user(app: &App, name: &str, password: &str) {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let salt = SaltString::encode_b64(b"sixteen byte sal").unwrap();
+    let hash = argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .unwrap()
+        .to_string();
+    let conn = rusqlite::Connection::open(app.data.join("pipeline.db")).unwrap();
+    conn.busy_timeout(Duration::from_secs(5)).unwrap();
+    conn.execute(
+        "INSERT INTO users (username, password_hash) VALUES (?1, ?2)",
+        (name, hash),
+    )
+    .unwrap();
+}
+
+/// `PUT /api/admin/log-level` writes what `logwire level set` writes, for
+/// the admin only; the worker applies it within 2 s.
+#[test]
+fn the_admin_changes_a_level_from_a_browser_session() {
+    let mut app = App::start();
+    let admin = login(&app);
+    add_user(&app, "ann", "ann-password-1");
+    let (status, v) = app.json(
+        "POST",
+        "/api/login",
+        None,
+        Some(r#"{"username":"ann","password":"ann-password-1"}"#),
+    );
+    assert_eq!(status, 200, "{v}");
+    let ann = v["session_id"].as_str().unwrap().to_owned();
+
+    let body = r#"{"logger":"worker","level":"debug","minutes":10}"#;
+    let path = "/api/admin/log-level";
+    assert_eq!(app.call("PUT", path, None, Some(body)).status, 401);
+    let (status, v) = app.json("PUT", path, Some(&ann), Some(body));
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (403, Some("only the admin changes log levels"))
+    );
+    let (status, v) = app.json(
+        "PUT",
+        path,
+        Some(&admin),
+        Some(r#"{"logger":"worker","level":"loud","minutes":10}"#),
+    );
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(
+        v["error"],
+        "level must be one of trace, debug, info, warn, error, off; got \"loud\""
+    );
+    let (status, _) = app.json(
+        "PUT",
+        path,
+        Some(&admin),
+        Some(r#"{"logger":"worker","level":"debug","minutes":0}"#),
+    );
+    assert_eq!(status, 400);
+    assert!(
+        !app.logs.join(".logwire-levels").exists(),
+        "a refused request wrote the file"
+    );
+
+    let (status, v) = app.json("PUT", path, Some(&admin), Some(body));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        (v["logger"].as_str(), v["level"].as_str()),
+        (Some("worker"), Some("debug"))
+    );
+    let file = std::fs::read_to_string(app.logs.join(".logwire-levels")).unwrap();
+    assert!(file.lines().any(|l| l.starts_with("worker debug ")), "{file}");
+    let worker_log = app.logs.join("worker.log");
+    wait_until("the worker's LEVEL_CHANGED", || {
+        std::fs::read_to_string(&worker_log)
+            .is_ok_and(|t| t.contains(" - worker - INFO - LEVEL_CHANGED | from=info to=debug until="))
+    });
+    let api_log = std::fs::read_to_string(app.logs.join("api.log")).unwrap();
+    assert!(
+        api_log.contains("LOG_LEVEL_SET | logger=worker level=debug until="),
+        "{api_log}"
+    );
+    assert!(!api_log.contains("LEVEL_CHANGED"), "the API's level changed too");
+    app.stop();
+}
+
+/// The worker keeps each job's DEBUG lines: a failed build has them in
+/// `worker.log` before its ERROR line; a good build has none.
+#[test]
+fn a_failed_build_has_its_debug_lines_written() {
+    let mut app = App::start();
+    let token = login(&app);
+    let broken = app.data.join("projects/broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("build.sh"), "echo compiling\nexit 3\n").unwrap();
+    let bad = queue(&app, &token, "broken");
+    let good = queue(&app, &token, "demo");
+    wait_until("both builds end", || {
+        status_of(&app, &token, bad) == "failed" && status_of(&app, &token, good) == "success"
+    });
+    app.stop();
+    let text = std::fs::read_to_string(app.logs.join("worker.log")).unwrap();
+    let of = |id: i64| -> Vec<(String, String)> {
+        text.lines()
+            .map(|l| parse_line(l).unwrap())
+            .filter(|e| e.txid.as_deref() == Some(&format!("build-{id}")))
+            .map(|e| (e.level.to_string(), e.message))
+            .collect()
+    };
+    let bad_lines = of(bad);
+    let kept = bad_lines
+        .iter()
+        .position(|(_, m)| m == "DEBUG_KEPT")
+        .expect("a DEBUG_KEPT line");
+    // The kept lines (the services' METHOD_END) come right before DEBUG_KEPT.
+    let first_kept = bad_lines
+        .iter()
+        .position(|(l, _)| l == "DEBUG")
+        .expect("kept DEBUG lines");
+    assert!(
+        first_kept < kept && bad_lines[first_kept..kept].iter().all(|(l, _)| l == "DEBUG"),
+        "{bad_lines:?}"
+    );
+    assert_eq!(
+        bad_lines[kept + 1],
+        ("ERROR".to_owned(), "JOB_ERROR".to_owned()),
+        "{bad_lines:?}"
+    );
+    assert!(of(good).iter().all(|(l, _)| l != "DEBUG"), "{:?}", of(good));
+}

@@ -13,6 +13,8 @@ impl IntoResponse for AppError {
         let (status, message) = match &self {
             AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "missing or invalid session".to_owned()),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, self.to_string()),
+            AppError::Forbidden(why) => (StatusCode::FORBIDDEN, why.clone()),
+            AppError::BadRequest(why) => (StatusCode::BAD_REQUEST, why.clone()),
             AppError::Conflict(why) => (StatusCode::CONFLICT, why.clone()),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal server error".to_owned()),
             AppError::Busy { .. } => (

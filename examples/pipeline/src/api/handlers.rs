@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use tokio_util::io::ReaderStream;
 
 use super::dependencies::CurrentUser;
-use crate::services::{AppError, AuthService, Build, BuildService, Deployment, DeploymentService};
+use crate::services::{AppError, AuthService, Build, BuildService, Deployment, DeploymentService, OpsService};
 
 pub async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
@@ -92,4 +92,23 @@ pub async fn get_deployment(
     Path(id): Path<i64>,
 ) -> Result<Json<Deployment>, AppError> {
     Ok(Json(deployments.get(id).await?))
+}
+
+/// `PUT /api/admin/log-level`: `{"logger":"worker","level":"debug","minutes":10}`.
+#[derive(Deserialize)]
+pub struct SetLogLevel {
+    pub logger: String,
+    pub level: String,
+    pub minutes: u64,
+}
+
+pub async fn set_log_level(
+    CurrentUser(user): CurrentUser,
+    ops: OpsService,
+    Json(req): Json<SetLogLevel>,
+) -> Result<Json<Value>, AppError> {
+    let until = ops.set_log_level(&user, &req.logger, &req.level, req.minutes)?;
+    Ok(Json(
+        json!({ "logger": req.logger, "level": req.level, "until": until }),
+    ))
 }

@@ -5,7 +5,7 @@ mod dependencies;
 mod error;
 mod handlers;
 
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use logwire::axum::ApiLayer;
 use logwire::Logger;
@@ -28,6 +28,7 @@ pub fn router(logger: Logger, state: AppState) -> Router {
         .route("/api/builds/{id}/log", get(handlers::build_log))
         .route("/api/deployments", post(handlers::create_deployment))
         .route("/api/deployments/{id}", get(handlers::get_deployment))
+        .route("/api/admin/log-level", put(handlers::set_log_level))
         // The API listens on 127.0.0.1 behind the proxy: a caller's W3C
         // traceparent joins its trace.
         .layer(ApiLayer::new(logger).accept_trace_context(true))

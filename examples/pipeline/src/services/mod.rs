@@ -5,10 +5,12 @@
 mod auth_service;
 mod build_service;
 mod deployment_service;
+mod ops_service;
 
 pub use auth_service::{AuthService, Hashing, User};
 pub use build_service::{Build, BuildService};
 pub use deployment_service::{Deployment, DeploymentService};
+pub use ops_service::OpsService;
 
 use std::fmt;
 
@@ -19,6 +21,10 @@ use crate::db::DbError;
 pub enum AppError {
     /// Missing, wrong or expired credentials.
     Unauthorized,
+    /// Signed in, but not allowed to (the message says what).
+    Forbidden(String),
+    /// The request is malformed (the message says how).
+    BadRequest(String),
     /// No such thing (the message says which).
     NotFound(String),
     /// The request cannot be done in the current state.
@@ -33,6 +39,7 @@ impl fmt::Display for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AppError::Unauthorized => f.write_str("unauthorized"),
+            AppError::Forbidden(why) | AppError::BadRequest(why) => f.write_str(why),
             AppError::NotFound(what) => write!(f, "{what} not found"),
             AppError::Conflict(why) => f.write_str(why),
             AppError::Internal(detail) => write!(f, "internal error: {detail}"),
