@@ -21,6 +21,14 @@ async fn hello() -> &'static str {
     "Hello, World!"
 }
 
+/// A handler that logs ten DEBUG lines (below an INFO logger's level) and succeeds.
+async fn chatty(axum::Extension(log): axum::Extension<logwire::Logger>) -> &'static str {
+    for step in 0..10u32 {
+        logwire::debug!(log, "CACHE_LOOKUP", step = step, key = "builds:page:1");
+    }
+    "Hello, World!"
+}
+
 fn run(c: &mut Criterion, name: &str, app: Router, rt: &tokio::runtime::Runtime) {
     let mut svc = app.into_service::<Body>();
     c.bench_function(name, |b| {
@@ -73,5 +81,25 @@ fn layer(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, layer);
+/// `debug_on_failure`: a successful request that logs ten DEBUG lines,
+/// with the option (kept, then dropped) against an INFO logger without it
+/// (each line one level check), same run.
+fn keep(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plain = logwire::Logger::builder("api").root(dir.path()).build();
+    let keeping = logwire::Logger::builder("kept").root(dir.path()).debug_on_failure(200).build();
+    for (name, log) in [("request/ten_debug/info", plain), ("request/ten_debug/debug_on_failure", keeping)] {
+        let app = Router::new()
+            .route("/", get(chatty))
+            .layer(logwire::axum::ApiLayer::new(log.clone()));
+        run(c, name, app, &rt);
+        log.flush();
+    }
+}
+
+criterion_group!(benches, layer, keep);
 criterion_main!(benches);

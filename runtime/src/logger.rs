@@ -4,7 +4,7 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::SystemTime;
 
@@ -46,10 +46,11 @@ pub struct Logger {
 }
 
 struct Inner {
-    /// The level written (low 3 bits) and the level kept for failures (the
-    /// bits above), as [`level_bits`] numbers: the level check is one
-    /// relaxed load, and a run-time override one store.
-    levels: AtomicU8,
+    /// As [`level_bits`] numbers: the most verbose level written or kept
+    /// (low byte: a disabled event is rejected by one load and one compare,
+    /// as before anything was kept) and the level written (high byte).
+    /// A run-time override is one store.
+    levels: AtomicU16,
     /// The level it was built with, in force when no override is.
     base: LevelFilter,
     /// Most DEBUG lines kept per request or job for failures; 0: off.
@@ -70,6 +71,12 @@ const fn level_bits(level: Level) -> u8 {
         Level::DEBUG => 4,
         _ => 5,
     }
+}
+
+/// The `levels` word of a logger writing `write` and keeping `keep`.
+const fn pack(write: u8, keep: u8) -> u16 {
+    let verbose = if write > keep { write } else { keep };
+    (write as u16) << 8 | verbose as u16
 }
 
 const fn filter_bits(filter: LevelFilter) -> u8 {
@@ -153,7 +160,7 @@ impl Logger {
         let keep_bits = if keep > 0 { level_bits(Level::DEBUG) } else { 0 };
         Logger {
             inner: Arc::new(Inner {
-                levels: AtomicU8::new(filter_bits(base) | keep_bits << 3),
+                levels: AtomicU16::new(pack(filter_bits(base), keep_bits)),
                 base,
                 keep,
                 current: Mutex::new(None),
@@ -170,7 +177,7 @@ impl Logger {
     /// The most verbose level this logger writes now: its own, or a
     /// run-time override's (see [`levels`](crate::levels)).
     pub fn level(&self) -> LevelFilter {
-        filter_of(self.inner.levels.load(Ordering::Relaxed) & 7)
+        filter_of((self.inner.levels.load(Ordering::Relaxed) >> 8) as u8)
     }
 
     /// Whether an event at `level` would be written, or kept for a failure
@@ -180,7 +187,10 @@ impl Logger {
     pub fn enabled(&self, level: Level) -> bool {
         let bits = self.inner.levels.load(Ordering::Relaxed);
         let n = level_bits(level);
-        n <= bits & 7 || (n <= bits >> 3 && context::keeping())
+        if n > bits as u8 {
+            return false;
+        }
+        n <= (bits >> 8) as u8 || context::keeping()
     }
 
     /// The most verbose level this logger writes or keeps now.
@@ -192,7 +202,7 @@ impl Logger {
     /// Whether an event at `level` is written now (not only kept).
     #[inline]
     fn writes(&self, level: Level) -> bool {
-        level_bits(level) <= self.inner.levels.load(Ordering::Relaxed) & 7
+        level_bits(level) <= (self.inner.levels.load(Ordering::Relaxed) >> 8) as u8
     }
 
     /// A new ring for the DEBUG lines of one request or job, when this
@@ -553,8 +563,7 @@ impl levels::Target for Inner {
 
     #[cfg(feature = "init")]
     fn level(&self) -> LevelFilter {
-        let bits = self.levels.load(Ordering::Relaxed);
-        filter_of((bits & 7).max(bits >> 3))
+        filter_of(self.levels.load(Ordering::Relaxed) as u8)
     }
 
     fn apply(&self, to: Option<&Override>) -> bool {
@@ -564,9 +573,8 @@ impl levels::Target for Inner {
         if current.as_ref() == to {
             return false;
         }
-        let bits = self.levels.load(Ordering::Relaxed);
-        self.levels
-            .store((bits & !7) | filter_bits(to_level), Ordering::Relaxed);
+        let keep_bits = if self.keep > 0 { level_bits(Level::DEBUG) } else { 0 };
+        self.levels.store(pack(filter_bits(to_level), keep_bits), Ordering::Relaxed);
         // Going back, `until` says when the override ended: now, or its time if that has passed.
         let until = match (to, current.as_ref()) {
             (Some(o), _) => o.until,
