@@ -144,7 +144,7 @@ fn open(
 /// Whether one of the first lines of `file` is one of logwire's (another
 /// formatter's lines may share the file, see `logwire::file_writer`).
 /// Leaves the file at its start.
-fn looks_like_a_log(file: &mut File) -> Result<(), String> {
+pub(crate) fn looks_like_a_log(file: &mut File) -> Result<(), String> {
     use std::io::Seek;
     let mut head = Vec::with_capacity(64 * 1024);
     let read = file.by_ref().take(64 * 1024).read_to_end(&mut head);

@@ -85,7 +85,7 @@ enum Command {
         #[arg(short = 'n', long = "lines", default_value_t = 10, value_name = "N")]
         lines: usize,
         /// Only lines at least this severe.
-        #[arg(long, value_enum, value_name = "LEVEL")]
+        #[arg(long, value_enum, ignore_case = true, value_name = "LEVEL")]
         level: Option<LevelArg>,
         /// Only lines of this transaction id.
         #[arg(long, value_name = "ID")]
@@ -189,11 +189,43 @@ fn parse_since(s: &str) -> Result<Time, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage(e),
+    };
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => e.report(),
     }
+}
+
+/// `--help` and `--version` as clap prints them; any other command-line
+/// error as one line (exit 2) naming the help to read.
+fn usage(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        return match e.print() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(io) => error::output(io).report(),
+        };
+    }
+    let text = e.render().to_string();
+    let first = text.lines().next().unwrap_or("invalid command line");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    Error::usage(format!("{first} (see logwire --help)")).report()
+}
+
+/// Writes `text` to stdout; a closed pipe ends quietly, any other write
+/// error is exit 2.
+fn emit(text: &str) -> Result<(), Error> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(error::output)
 }
 
 fn run(command: Command) -> Result<(), Error> {
@@ -215,7 +247,14 @@ fn run(command: Command) -> Result<(), Error> {
                 poll: Duration::from_millis(200),
                 filter: tail::Filter {
                     level: level.map(Level::from),
-                    txid,
+                    // Copied from a header (`a%20b`): the id it stands for.
+                    txid: txid.map(|t| {
+                        if t.contains('%') {
+                            logwire::read::percent_decode(&t).unwrap_or(t)
+                        } else {
+                            t
+                        }
+                    }),
                     since,
                 },
             };
@@ -228,8 +267,11 @@ fn run(command: Command) -> Result<(), Error> {
         },
         Command::Diagnose { root } => {
             let dir = root.dir();
+            if !dir.exists() {
+                return Err(Error::usage(format!("no such directory: {}", dir.display())));
+            }
             let report = logwire::diagnose::Diagnosis::for_directory(&dir);
-            print!("{report}");
+            emit(&format!("{report}\n"))?;
             if report.has_problems() {
                 Err(Error::quiet())
             } else {
@@ -246,17 +288,14 @@ fn run(command: Command) -> Result<(), Error> {
                 LintFormat::Github => logwire_lint::Format::Github,
                 LintFormat::Json => logwire_lint::Format::Json,
             };
-            print!("{}", report.render(format));
+            emit(&report.render(format))?;
             if report.is_clean() {
                 Ok(())
             } else {
                 Err(Error::quiet())
             }
         }
-        Command::Lnav => {
-            print!("{LNAV_FORMAT}");
-            Ok(())
-        }
+        Command::Lnav => emit(LNAV_FORMAT),
     }
 }
 

@@ -32,7 +32,7 @@ impl Printer {
     pub(crate) fn line(&mut self, file: &str, raw: &str, entry: Option<&Entry>) -> Result<(), Error> {
         if self.json {
             let object = match entry {
-                Some(_) if raw.trim_end().ends_with('}') => with_file(raw, file),
+                Some(_) if raw.starts_with('{') && raw.trim_end().ends_with('}') => with_file(raw, file),
                 Some(e) => entry_json(file, e),
                 None => format!("{{\"file\":{},\"text\":{}}}", quote(file), quote(raw)),
             };
@@ -55,7 +55,9 @@ impl Printer {
                 style.render_reset(),
                 &raw[to..]
             ),
-            None => writeln!(self.out, "{raw}"),
+            // Another formatter's line (`file_writer`) may hold anything:
+            // never a raw control character to a terminal.
+            None => writeln!(self.out, "{}", safe(raw)),
         }
         .map_err(error::output)
     }
@@ -74,7 +76,7 @@ impl Printer {
             };
             return writeln!(self.out, "{object}").map_err(error::output);
         }
-        writeln!(self.out, "{}{file}:{} {raw}", DIM.render(), DIM.render_reset()).map_err(error::output)
+        writeln!(self.out, "{}{file}:{} {}", DIM.render(), DIM.render_reset(), safe(raw)).map_err(error::output)
     }
 
     /// Pushes what was written to the terminal or pipe.
@@ -99,6 +101,24 @@ fn style(level: Level) -> Style {
 /// `2025-01-01T12:00:00.123Z`, the JSON format's time.
 fn iso(t: Time) -> String {
     t.to_string().replacen(' ', "T", 1)
+}
+
+/// `text` with every control character but tab written `\u{..}`, as
+/// logwire writes them.
+fn safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\t') {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                format!("\\u{{{:x}}}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// A JSON string.

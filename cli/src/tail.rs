@@ -102,7 +102,8 @@ pub(crate) fn run(root: &Path, opts: &Options) -> Result<usize, Error> {
     };
     printer.flush()?;
     if !opts.follow {
-        return if printed == 0 {
+        // `-n 0` asked for nothing: nothing is not a miss.
+        return if printed == 0 && (opts.lines > 0 || opts.filter.since.is_some()) {
             Err(Error::nothing("no line matches"))
         } else {
             Ok(printed)
@@ -115,6 +116,7 @@ pub(crate) fn run(root: &Path, opts: &Options) -> Result<usize, Error> {
             let meta = f.file.metadata().ok();
             followed.push(Followed {
                 path: f.path,
+                refused: false,
                 id: meta.map(|m| (m.dev(), m.ino())),
                 file: Some(f.file),
                 pos,
@@ -129,6 +131,13 @@ pub(crate) fn run(root: &Path, opts: &Options) -> Result<usize, Error> {
 /// The last `opts.lines` matching lines: each logger's newest files, read
 /// until it has that many, then merged and cut.
 fn last(loggers: &mut [Vec<LogFile>], opts: &Options, printer: &mut Printer) -> Result<usize, Error> {
+    if opts.lines == 0 {
+        // Nothing to show; `-f` starts following at each file's end.
+        for file in loggers.iter_mut().flatten() {
+            file.file.seek(SeekFrom::End(0)).map_err(read_error)?;
+        }
+        return Ok(0);
+    }
     let mut all: Vec<Line> = Vec::new();
     for group in loggers.iter_mut() {
         let mut kept: VecDeque<Line> = VecDeque::new();
@@ -273,6 +282,8 @@ fn each_line(file: &mut LogFile, mut each: impl FnMut(Line)) -> Result<(), Error
 /// A logger's current file, followed.
 struct Followed {
     path: PathBuf,
+    /// Not a logwire log (warned once): never read.
+    refused: bool,
     file: Option<File>,
     id: Option<(u64, u64)>,
     pos: u64,
@@ -285,6 +296,11 @@ impl Followed {
     /// of a file rotated away, its unfinished last line too.
     fn read_new(&mut self, out: &mut Vec<Line>, finished: bool) -> io::Result<()> {
         let Some(file) = self.file.as_mut() else { return Ok(()) };
+        if file.metadata()?.len() < self.pos {
+            // Truncated in place (logrotate's copytruncate): start again at 0, as `tail -F` does.
+            self.pos = 0;
+            self.partial.clear();
+        }
         file.seek(SeekFrom::Start(self.pos))?;
         let mut bytes = std::mem::take(&mut self.partial);
         let n = file.read_to_end(&mut bytes)?;
@@ -316,7 +332,24 @@ impl Followed {
         if now.is_some() && now != self.id {
             // What the writer put in the old file before it moved on.
             self.read_new(out, true)?;
-            self.file = File::open(&self.path).ok();
+            self.file = None;
+            self.id = now;
+            // Only a regular file that is a logwire log (a FIFO would block, a directory cannot be read).
+            if !std::fs::metadata(&self.path).is_ok_and(|m| m.is_file()) {
+                return Ok(());
+            }
+            let Ok(mut file) = File::open(&self.path) else {
+                return Ok(());
+            };
+            if let Err(why) = files::looks_like_a_log(&mut file) {
+                if !self.refused {
+                    crate::error::warn(&format!("skipping {}: not a logwire log ({why})", self.path.display()));
+                }
+                self.refused = true;
+                return Ok(());
+            }
+            self.refused = false;
+            self.file = Some(file);
             self.id = self
                 .file
                 .as_ref()
@@ -352,6 +385,7 @@ fn follow(root: &Path, opts: &Options, mut followed: Vec<Followed>, printer: &mu
                 }
                 followed.push(Followed {
                     path,
+                    refused: false,
                     file: None,
                     id: None,
                     pos: 0,

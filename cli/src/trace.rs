@@ -98,6 +98,13 @@ pub(crate) fn run(root: &Path, id: &str, json: bool) -> Result<usize, Error> {
     if id.is_empty() {
         return Err(Error::usage("the txid to trace is empty"));
     }
+    // Copied from a header (`a%20b`): the id it stands for.
+    let decoded = if id.contains('%') {
+        read::percent_decode(id).ok()
+    } else {
+        None
+    };
+    let id = decoded.as_deref().unwrap_or(id);
     let mut files = files::discover(root, &[])?;
     // Oldest first across loggers, so a job's first line is mostly met
     // before its others; each logger's own order is kept.
@@ -128,7 +135,12 @@ pub(crate) fn run(root: &Path, id: &str, json: bool) -> Result<usize, Error> {
             loop {
                 let needles = needles(for_txids.iter());
                 let finders: Vec<Finder<'_>> = needles.iter().map(Finder::new).collect();
-                searched[rank].extend(for_txids.iter().cloned());
+                // Only a search from the start covers the whole file: a txid
+                // found halfway is searched for again (its lines may come
+                // before the one that named it); lines found twice are kept once.
+                if from == 0 {
+                    searched[rank].extend(for_txids.iter().cloned());
+                }
                 let LogFile { name, path, file, .. } = &mut files[rank];
                 let mut joined = false;
                 let end = scan::lines_holding(file, from, &finders, |offset, line| {

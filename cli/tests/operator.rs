@@ -60,6 +60,7 @@ fn main() {
             levels_at_run_time,
         ),
         Trial::test("errors_are_one_line_with_their_exit_code", errors_are_one_line),
+        Trial::test("odd_inputs_a_newcomer_tried", odd_inputs),
     ];
     libtest_mimic::run(&args, tests).exit();
 }
@@ -928,5 +929,96 @@ fn errors_are_one_line() -> Result<(), Failed> {
     ensure(
         bad_since.status.code() == Some(2) && stderr(&bad_since).contains("neither a duration"),
         || stderr(&bad_since),
+    )
+}
+
+/// What a newcomer tried: a readable line ending in `}` under `--json`, a
+/// job's line before the one that names its origin, a txid as the header
+/// writes it, foreign files under `tail -f`, truncation in place, `-n 0`,
+/// a closed pipe, upper-case levels, and usage errors on one line.
+fn odd_inputs() -> Result<(), Failed> {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let r = root.to_str().unwrap();
+    let log = Logger::builder("api").root(root).build();
+    logwire::txid::scope_sync("req-1", || logwire::info!(log, "BODY", body = "{}"));
+    logwire::txid::scope_sync("build-1", || logwire::info!(log, "JOB_CLAIMED"));
+    logwire::txid::scope_sync("build-1", || logwire::info!(log, "JOB_START", origin = "req-1"));
+    logwire::txid::scope_sync("a b]c", || logwire::info!(log, "ODD"));
+    log.flush();
+
+    let out = run(&["trace", "req-1", "--json", "--root", r]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    for line in text.lines() {
+        ensure(serde_json::from_str::<serde_json::Value>(line).is_ok(), || {
+            format!("not JSON: {line}")
+        })?;
+    }
+    ensure(text.lines().count() == 3 && text.contains("JOB_CLAIMED"), || {
+        text.clone()
+    })?;
+    let odd = run(&["trace", "a%20b%5Dc", "--root", r]);
+    ensure(
+        String::from_utf8_lossy(&odd.stdout).contains(" - api - INFO - ODD"),
+        || format!("{odd:?}"),
+    )?;
+
+    let upper = run(&["tail", "--level", "WARN", "-n", "0", "--root", r]);
+    ensure(upper.status.code() == Some(0) && upper.stdout.is_empty(), || {
+        format!("{upper:?}")
+    })?;
+    let usage = run(&["tail", "--level", "loud", "--root", r]);
+    ensure(
+        String::from_utf8_lossy(&usage.stderr)
+            == "logwire: invalid value 'loud' for '--level <LEVEL>' (see logwire --help)\n",
+        || String::from_utf8_lossy(&usage.stderr).into_owned(),
+    )?;
+    ensure(usage.status.code() == Some(2), || format!("{:?}", usage.status))?;
+
+    // A closed pipe: no panic, no message.
+    for args in [&["lnav"][..], &["diagnose", "--root", r][..]] {
+        let mut child = logwire_cmd(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        ensure(out.stderr.is_empty() && out.status.code() != Some(101), || {
+            format!("{args:?}: {out:?}")
+        })?;
+    }
+
+    // tail -f: a directory, a FIFO and a binary file named *.log are skipped;
+    // a file truncated in place is read again from its start.
+    std::fs::create_dir(root.join("d.log")).unwrap();
+    nix::unistd::mkfifo(&root.join("p.log"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let mut tail = logwire_cmd(&["tail", "-f", "-n", "0", "--root", r])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    std::fs::write(root.join("x.log"), b"\x1b]0;PWNED\x07\x00\x01binary\n").unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(root.join("api.log"))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    logwire::txid::scope_sync("after", || logwire::info!(log, "AFTER_TRUNCATE", n = 1));
+    log.flush();
+    std::thread::sleep(Duration::from_millis(800));
+    tail.kill().unwrap();
+    let out = tail.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    ensure(
+        stdout.lines().count() == 1 && stdout.contains("AFTER_TRUNCATE | n=1"),
+        || format!("{stdout}|{stderr}"),
+    )?;
+    ensure(
+        !stdout.contains("PWNED") && stderr.matches("skipping").count() == 1,
+        || format!("{stdout}|{stderr}"),
     )
 }

@@ -91,8 +91,14 @@ fn keep(c: &mut Criterion) {
         .expect("runtime");
     let dir = tempfile::tempdir().expect("temp dir");
     let plain = logwire::Logger::builder("api").root(dir.path()).build();
-    let keeping = logwire::Logger::builder("kept").root(dir.path()).debug_on_failure(200).build();
-    for (name, log) in [("request/ten_debug/info", plain), ("request/ten_debug/debug_on_failure", keeping)] {
+    let keeping = logwire::Logger::builder("kept")
+        .root(dir.path())
+        .debug_on_failure(200)
+        .build();
+    for (name, log) in [
+        ("request/ten_debug/info", plain),
+        ("request/ten_debug/debug_on_failure", keeping),
+    ] {
         let app = Router::new()
             .route("/", get(chatty))
             .layer(logwire::axum::ApiLayer::new(log.clone()));

@@ -574,7 +574,8 @@ impl levels::Target for Inner {
             return false;
         }
         let keep_bits = if self.keep > 0 { level_bits(Level::DEBUG) } else { 0 };
-        self.levels.store(pack(filter_bits(to_level), keep_bits), Ordering::Relaxed);
+        self.levels
+            .store(pack(filter_bits(to_level), keep_bits), Ordering::Relaxed);
         // Going back, `until` says when the override ended: now, or its time if that has passed.
         let until = match (to, current.as_ref()) {
             (Some(o), _) => o.until,

@@ -333,7 +333,7 @@ fn current(root: &Path) -> Vec<Override> {
         let result = match version {
             None => Ok(Vec::new()),
             Some(_) => File::open(&file)
-                .and_then(|f| io::read_to_string(f))
+                .and_then(io::read_to_string)
                 .and_then(|t| levels::parse(&t)),
         };
         match result {
