@@ -206,7 +206,12 @@ impl Diagnosis {
                 stale: s.is_stale(),
             })
             .collect();
-        let level_overrides = crate::levels::read(&directory).map_err(|e| e.to_string());
+        // No directory, no overrides (its absence is reported already).
+        let level_overrides = if is_dir {
+            crate::levels::read(&directory).map_err(|e| e.to_string())
+        } else {
+            Ok(Vec::new())
+        };
         let mut d = Diagnosis {
             level_overrides,
             log_root_env,
