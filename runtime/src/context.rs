@@ -53,6 +53,11 @@ pub(crate) fn with_txid<R>(f: impl FnOnce(Option<&str>) -> R) -> R {
     })
 }
 
+/// The current transaction id, shared.
+pub(crate) fn current_txid() -> Option<Arc<str>> {
+    current(&TXID)
+}
+
 /// Calls `f` with the current logger, or `fallback` outside any scope.
 pub(crate) fn with_logger<R>(fallback: &Logger, f: impl FnOnce(&Logger) -> R) -> R {
     LOGGER.with(|c| match c.try_borrow() {

@@ -1,32 +1,70 @@
 //! DEBUG lines kept for failures (`LoggerBuilder::debug_on_failure`): a
-//! request's or job's lines below its logger's level, formatted as they are
-//! logged (their own time and txid) and held in a bounded ring until the
-//! request or job ends: written before its ERROR line if it failed,
-//! dropped otherwise.
+//! request's or job's events below its logger's level, held in a bounded
+//! ring until the request or job ends, and written as lines (their own
+//! time, txid and service method) only if it failed.
+//!
+//! An event is kept as its values, not as a line: most requests succeed,
+//! and copying a few values costs a fraction of formatting a line that is
+//! then thrown away.
 
 use std::collections::VecDeque;
+use std::ops::Range;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
 
-use crate::sink::{self, Record, Sink};
+use crate::field::{FieldValue, Value};
+use crate::Level;
 
-/// One kept line and the sinks it belongs to.
-struct Line {
-    sinks: Arc<[Sink]>,
-    text: String,
-    /// What a capturing sink records, when one of `sinks` captures.
-    record: Option<Record>,
+/// What writes a kept event as the line it would have been: its logger.
+pub(crate) trait Replay: Send + Sync {
+    /// Writes the event as it would have been written at `at.time`, under
+    /// `at`'s txid, method and trace.
+    fn replay(&self, at: &At<'_>, level: Level, message: &str, fields: &[(&str, &dyn FieldValue)]);
 }
 
-/// The kept lines of one request or job: at most `max`, the oldest dropped
+/// When and under which ids an event was kept.
+pub(crate) struct At<'a> {
+    pub(crate) time: SystemTime,
+    pub(crate) txid: Option<&'a str>,
+    pub(crate) span: Option<&'static str>,
+    pub(crate) trace_id: Option<&'a str>,
+}
+
+/// One kept event.
+struct Kept1 {
+    time: SystemTime,
+    level: Level,
+    txid: Option<Arc<str>>,
+    span: Option<&'static str>,
+    trace_id: Option<Box<str>>,
+    /// The message, in [`Ring::text`].
+    message: Range<usize>,
+    /// Each field's key (in [`Ring::text`]) and value.
+    fields: Vec<(Range<usize>, Value)>,
+    /// Index into [`Ring::owners`].
+    owner: usize,
+}
+
+/// Lines and bytes reserved with the first kept event.
+const FIRST_LINES: usize = 16;
+const TEXT_BYTES: usize = 32;
+
+/// The kept events of one request or job: at most `max`, the oldest dropped
 /// first. Shared by the request's tasks (its scope travels with them).
 pub(crate) struct Kept {
     max: usize,
-    lines: Mutex<Ring>,
+    ring: Mutex<Ring>,
 }
 
+/// Messages and keys live in one growing buffer, compacted when dropped
+/// events fill half of it: memory stays bounded by about twice `max`
+/// events.
 #[derive(Default)]
 struct Ring {
-    lines: VecDeque<Line>,
+    text: String,
+    events: VecDeque<Kept1>,
+    /// The loggers of the events (nearly always one).
+    owners: Vec<Arc<dyn Replay>>,
     dropped: usize,
 }
 
@@ -37,47 +75,165 @@ impl std::fmt::Debug for Kept {
 }
 
 impl Kept {
-    /// An empty ring for at most `max` lines.
+    /// An empty ring for at most `max` events.
     pub(crate) fn new(max: usize) -> Arc<Kept> {
         Arc::new(Kept {
             max,
-            lines: Mutex::new(Ring::default()),
+            ring: Mutex::new(Ring::default()),
         })
     }
 
-    /// Keeps `text`, a whole formatted line for `sinks`.
-    pub(crate) fn push(&self, sinks: &Arc<[Sink]>, text: &str, record: &dyn Fn() -> Record) {
-        let record = sinks.iter().any(|s| matches!(s, Sink::Capture(_))).then(record);
-        let mut ring = self.lines.lock().unwrap_or_else(PoisonError::into_inner);
-        let reuse = if ring.lines.len() >= self.max {
-            ring.dropped += 1;
-            ring.lines.pop_front().map(|l| l.text)
-        } else {
-            None
-        };
+    /// Keeps an event of `owner` logged now under `at`'s ids.
+    pub(crate) fn push(
+        &self,
+        owner: &Arc<dyn Replay>,
+        at: At<'_>,
+        txid: Option<Arc<str>>,
+        level: Level,
+        message: &str,
+        fields: &[(&str, &dyn FieldValue)],
+    ) {
+        let mut ring = self.ring.lock().unwrap_or_else(PoisonError::into_inner);
         if self.max == 0 {
+            ring.dropped += 1;
             return;
         }
-        // A dropped line's buffer holds the next: a long request allocates `max` buffers at most.
-        let mut buf = reuse.unwrap_or_default();
-        buf.clear();
-        buf.push_str(text);
-        ring.lines.push_back(Line {
-            sinks: Arc::clone(sinks),
-            text: buf,
-            record,
+        if ring.events.len() >= self.max {
+            ring.events.pop_front();
+            ring.dropped += 1;
+            ring.compact();
+        }
+        if ring.events.capacity() == 0 {
+            // Room for a request's first events at once rather than by doubling.
+            let first = self.max.min(FIRST_LINES);
+            ring.events.reserve(first);
+            ring.text.reserve(first * TEXT_BYTES);
+        }
+        let owner = match ring.owners.iter().position(|o| Arc::ptr_eq(o, owner)) {
+            Some(i) => i,
+            None => {
+                ring.owners.push(Arc::clone(owner));
+                ring.owners.len() - 1
+            }
+        };
+        let message = ring.add(message);
+        let fields = fields.iter().map(|(k, v)| (ring.add(k), Value::of(*v))).collect();
+        ring.events.push_back(Kept1 {
+            time: at.time,
+            level,
+            txid,
+            span: at.span,
+            trace_id: at.trace_id.map(Box::from),
+            message,
+            fields,
+            owner,
         });
     }
 
-    /// Writes every kept line to its sinks, oldest first, and empties the
+    /// Writes every kept event as its line, oldest first, and empties the
     /// ring; returns how many were written and how many were dropped.
     pub(crate) fn write_out(&self) -> (usize, usize) {
-        let ring = std::mem::take(&mut *self.lines.lock().unwrap_or_else(PoisonError::into_inner));
-        for line in &ring.lines {
-            sink::fan_out(&line.sinks, &line.text, || {
-                line.record.clone().expect("recorded for a capturing sink")
-            });
+        let ring = std::mem::take(&mut *self.ring.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut fields: Vec<(&str, &dyn FieldValue)> = Vec::new();
+        for e in &ring.events {
+            fields.clear();
+            fields.extend(
+                e.fields
+                    .iter()
+                    .map(|(k, v)| (&ring.text[k.clone()], v as &dyn FieldValue)),
+            );
+            let at = At {
+                time: e.time,
+                txid: e.txid.as_deref(),
+                span: e.span,
+                trace_id: e.trace_id.as_deref(),
+            };
+            ring.owners[e.owner].replay(&at, e.level, &ring.text[e.message.clone()], &fields);
         }
-        (ring.lines.len(), ring.dropped)
+        (ring.events.len(), ring.dropped)
+    }
+}
+
+impl Ring {
+    fn add(&mut self, s: &str) -> Range<usize> {
+        let start = self.text.len();
+        self.text.push_str(s);
+        start..self.text.len()
+    }
+
+    /// Moves the live events' text to the buffer's start once dropped ones
+    /// take half of it.
+    fn compact(&mut self) {
+        let Some(first) = self.events.front().map(|e| e.message.start) else {
+            self.text.clear();
+            return;
+        };
+        if first < self.text.len() / 2 {
+            return;
+        }
+        self.text.drain(..first);
+        let shift = |r: &mut Range<usize>| *r = r.start - first..r.end - first;
+        for e in &mut self.events {
+            shift(&mut e.message);
+            for (k, _) in &mut e.fields {
+                shift(k);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Lines(Mutex<Vec<String>>);
+
+    impl Replay for Lines {
+        fn replay(&self, at: &At<'_>, level: Level, message: &str, fields: &[(&str, &dyn FieldValue)]) {
+            let fields: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={}", Value::of(*v))).collect();
+            let txid = at.txid.unwrap_or("-");
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("{txid} {level} {message} {}", fields.join(" ")));
+        }
+    }
+
+    #[test]
+    fn keeps_the_last_events_in_bounded_memory() {
+        let kept = Kept::new(3);
+        let lines = Arc::new(Lines(Mutex::new(Vec::new())));
+        let owner: Arc<dyn Replay> = lines.clone();
+        let txid: Arc<str> = Arc::from("req-1");
+        for i in 0..1000u32 {
+            let at = At {
+                time: SystemTime::now(),
+                txid: None,
+                span: None,
+                trace_id: None,
+            };
+            kept.push(
+                &owner,
+                at,
+                Some(txid.clone()),
+                Level::DEBUG,
+                &format!("step {i:04}"),
+                &[("n", &i)],
+            );
+        }
+        {
+            let ring = kept.ring.lock().unwrap();
+            assert!(ring.text.len() <= 2 * 3 * 10 + 10, "{}", ring.text.len());
+            assert_eq!((ring.dropped, ring.owners.len()), (997, 1));
+        }
+        assert_eq!(kept.write_out(), (3, 997));
+        assert_eq!(
+            *lines.0.lock().unwrap(),
+            [
+                "req-1 DEBUG step 0997 n=997",
+                "req-1 DEBUG step 0998 n=998",
+                "req-1 DEBUG step 0999 n=999"
+            ]
+        );
     }
 }

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use crate::context;
 use crate::field::Value;
 use crate::format::{self, Event, Format, LineContext};
-use crate::keep::Kept;
+use crate::keep::{At, Kept, Replay};
 use crate::logger::Clock;
 use crate::sink::{self, Record, Sink};
 use crate::span;
@@ -39,19 +39,48 @@ impl LineWriter {
         self.format(ev, |line, record| sink::fan_out(&self.sinks, line, record));
     }
 
-    /// Formats `ev` as it would be written now (its time and txid) and
-    /// keeps it in `kept` instead of writing it.
-    pub(crate) fn keep(&self, ev: &Event<'_>, kept: &Kept) {
-        self.format(ev, |line, record| kept.push(&self.sinks, line, record));
+    /// Keeps `ev` in `kept` with its time and ids instead of writing it;
+    /// `owner` (this writer's logger) writes it if the request fails.
+    pub(crate) fn keep(&self, ev: &Event<'_>, kept: &Kept, owner: &Arc<dyn Replay>) {
+        let time = self.now();
+        let span = span::current();
+        with_trace_id(|trace_id| {
+            let at = At {
+                time,
+                txid: None,
+                span,
+                trace_id,
+            };
+            kept.push(owner, at, context::current_txid(), ev.level, ev.message, ev.fields);
+        });
+    }
+
+    /// Writes a kept event as the line it would have been at `at.time`.
+    pub(crate) fn replay(&self, at: &At<'_>, ev: &Event<'_>) {
+        let cx = LineContext {
+            time: at.time,
+            max_value: self.max_value,
+            logger: &self.name,
+            txid: at.txid,
+            span: at.span,
+            trace_id: at.trace_id,
+        };
+        let mut line = String::with_capacity(256);
+        format::write_line(&mut line, self.format, &cx, ev);
+        sink::fan_out(&self.sinks, &line, || self.record(&cx, ev));
+    }
+
+    fn now(&self) -> SystemTime {
+        match &self.clock {
+            Some(clock) => clock(),
+            None => SystemTime::now(),
+        }
     }
 
     /// Formats `ev` into this thread's line buffer and hands the line (and
     /// what a capturing sink records of it) to `to`.
     fn format(&self, ev: &Event<'_>, to: impl FnOnce(&str, &dyn Fn() -> Record)) {
-        let time = match &self.clock {
-            Some(clock) => clock(),
-            None => SystemTime::now(),
-        };
+        let time = self.now();
         LINE.with(|cell| match cell.try_borrow_mut() {
             Ok(mut line) => {
                 line.clear();

@@ -13,7 +13,7 @@ use tracing_core::LevelFilter;
 use crate::context::{self, Scoped};
 use crate::field::FieldValue;
 use crate::format::{Event, Format};
-use crate::keep::Kept;
+use crate::keep::{At, Kept, Replay};
 use crate::levels::{self, Override};
 use crate::line::LineWriter;
 use crate::mirror::Site;
@@ -234,7 +234,10 @@ impl Logger {
             self.inner.writer.write(ev);
             true
         } else {
-            context::with_kept(|kept| self.inner.writer.keep(ev, kept));
+            context::with_kept(|kept| {
+                let owner: Arc<dyn Replay> = self.inner.clone();
+                self.inner.writer.keep(ev, kept, &owner);
+            });
             false
         }
     }
@@ -554,6 +557,12 @@ fn env_level() -> LevelFilter {
 
 fn parse_level(value: &str) -> Option<LevelFilter> {
     levels::parse_level(value)
+}
+
+impl Replay for Inner {
+    fn replay(&self, at: &At<'_>, level: Level, message: &str, fields: &[(&str, &dyn FieldValue)]) {
+        self.writer.replay(at, &Event { level, message, fields });
+    }
 }
 
 impl levels::Target for Inner {
