@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::walk::Source;
-use crate::{Code, Finding, Report};
+use crate::finding::{Code, Finding, Report};
 
 /// How a report is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,5 +160,26 @@ fn json(report: &Report, out: &mut String) {
             "message": f.message, "help": f.help,
         });
         let _ = writeln!(out, "{v}");
+    }
+}
+
+impl Report {
+    /// Panics with the rustc-style report unless the crate is clean.
+    #[track_caller]
+    pub fn assert_clean(&self) {
+        if !self.is_clean() {
+            panic!("logwire-lint found problems:\n\n{}", self.render(Format::Human));
+        }
+    }
+
+    /// The report in one of the output formats.
+    pub fn render(&self, format: Format) -> String {
+        render(self, format)
+    }
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.render(Format::Human))
     }
 }

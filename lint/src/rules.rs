@@ -7,15 +7,8 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 use crate::names::Names;
-use crate::walk::Source;
-use crate::{Code, Finding};
-
-/// `#[cfg(test)]`.
-pub(crate) fn is_cfg_test(attrs: &[syn::Attribute]) -> bool {
-    attrs
-        .iter()
-        .any(|a| a.path().is_ident("cfg") && a.parse_args::<syn::Ident>().is_ok_and(|i| i == "test"))
-}
+use crate::walk::{is_cfg_test, Source};
+use crate::finding::{Code, Finding};
 
 fn is_test_fn(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {

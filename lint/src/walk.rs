@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::ParseError;
+use crate::finding::ParseError;
 
 /// One parsed file of the crate.
 pub(crate) struct Source {
@@ -119,7 +119,7 @@ impl Walk {
     fn items(&mut self, items: &[syn::Item], file: &Path, module_dir: &Path, in_test: bool) -> std::io::Result<()> {
         for item in items {
             let syn::Item::Mod(m) = item else { continue };
-            let test = in_test || crate::rules::is_cfg_test(&m.attrs);
+            let test = in_test || is_cfg_test(&m.attrs);
             let name = m.ident.to_string();
             if let Some((_, inline)) = &m.content {
                 self.items(inline, file, &module_dir.join(&name), test)?;
@@ -157,3 +157,11 @@ impl Walk {
         Ok(())
     }
 }
+
+/// `#[cfg(test)]`.
+pub(crate) fn is_cfg_test(attrs: &[syn::Attribute]) -> bool {
+    attrs
+        .iter()
+        .any(|a| a.path().is_ident("cfg") && a.parse_args::<syn::Ident>().is_ok_and(|i| i == "test"))
+}
+
