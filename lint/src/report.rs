@@ -2,8 +2,8 @@
 
 use std::fmt::Write as _;
 
-use crate::walk::Source;
 use crate::finding::{Code, Finding, Report};
+use crate::walk::Source;
 
 /// How a report is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

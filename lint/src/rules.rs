@@ -6,9 +6,9 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
+use crate::finding::{Code, Finding};
 use crate::names::Names;
 use crate::walk::{is_cfg_test, Source};
-use crate::finding::{Code, Finding};
 
 fn is_test_fn(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {

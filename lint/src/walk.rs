@@ -164,4 +164,3 @@ pub(crate) fn is_cfg_test(attrs: &[syn::Attribute]) -> bool {
         .iter()
         .any(|a| a.path().is_ident("cfg") && a.parse_args::<syn::Ident>().is_ok_and(|i| i == "test"))
 }
-

@@ -10,12 +10,14 @@ use crate::context;
 use crate::field::Value;
 use crate::format::{self, Event, Format, LineContext};
 use crate::keep::{At, Kept, Replay};
-use crate::logger::Clock;
 use crate::sink::{self, Record, Sink};
 use crate::span;
 
 #[cfg(feature = "otel")]
 use crate::otel::with_trace_id;
+
+/// Where a logger's times come from when not the system clock (tests).
+pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
 /// What a logger's lines are written with.
 pub(crate) struct LineWriter {

@@ -15,12 +15,10 @@ use crate::field::FieldValue;
 use crate::format::{Event, Format};
 use crate::keep::{At, Kept, Replay};
 use crate::levels::{self, Override};
-use crate::line::LineWriter;
+use crate::line::{Clock, LineWriter};
 use crate::mirror::Site;
 use crate::sink::{Captured, FileSink, Sink};
 use crate::Level;
-
-pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
 /// A logger: where a service's lines go. Cheap to clone; clones share
 /// everything.
