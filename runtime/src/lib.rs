@@ -172,6 +172,7 @@ mod macros;
 
 #[cfg(feature = "axum")]
 pub mod axum;
+mod capture;
 mod context;
 pub mod diagnose;
 mod field;
@@ -199,6 +200,7 @@ pub mod txid;
 pub mod worker;
 mod writer;
 
+pub use capture::{Captured, Record};
 pub use diagnose::diagnose;
 pub use field::{FieldValue, Recorder, Value};
 pub use format::Format;
@@ -206,7 +208,7 @@ pub use logger::{console_logger, file_logger, Logger, LoggerBuilder};
 pub use paths::{data_dir, log_root};
 pub use process::reopen_on_sighup;
 pub use service::FromContext;
-pub use sink::{flush_all, Captured, Record};
+pub use sink::flush_all;
 #[cfg(feature = "init")]
 pub use stack::{init, try_init};
 pub use stack::{layer, InitError};

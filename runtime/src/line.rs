@@ -6,11 +6,12 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use crate::capture::{Captured, Record};
 use crate::context;
 use crate::field::Value;
 use crate::format::{self, Event, Format, LineContext};
 use crate::keep::{At, Kept, Replay};
-use crate::sink::{self, Record, Sink};
+use crate::sink::{self, Sink};
 use crate::span;
 
 #[cfg(feature = "otel")]
@@ -26,6 +27,8 @@ pub(crate) struct LineWriter {
     /// The most bytes of a message or value written before it is cut.
     pub(crate) max_value: usize,
     pub(crate) sinks: Arc<[Sink]>,
+    /// A capturing logger's record (tests), beside or instead of its sinks.
+    pub(crate) capture: Option<Captured>,
     /// A fixed clock for tests; the system's otherwise.
     pub(crate) clock: Option<Clock>,
 }
@@ -38,7 +41,7 @@ impl LineWriter {
     /// Formats `ev` into this thread's line buffer and hands the line to
     /// every sink.
     pub(crate) fn write(&self, ev: &Event<'_>) {
-        self.format(ev, |line, record| sink::fan_out(&self.sinks, line, record));
+        self.format(ev, |line, record| self.hand_out(line, record));
     }
 
     /// Keeps `ev` in `kept` with its time and ids instead of writing it;
@@ -69,7 +72,15 @@ impl LineWriter {
         };
         let mut line = String::with_capacity(256);
         format::write_line(&mut line, self.format, &cx, ev);
-        sink::fan_out(&self.sinks, &line, || self.record(&cx, ev));
+        self.hand_out(&line, &|| self.record(&cx, ev));
+    }
+
+    /// The line to every sink; its values to the capture, if any.
+    fn hand_out(&self, line: &str, record: &dyn Fn() -> Record) {
+        sink::fan_out(&self.sinks, line);
+        if let Some(capture) = &self.capture {
+            capture.push(line, record());
+        }
     }
 
     fn now(&self) -> SystemTime {

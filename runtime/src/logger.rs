@@ -10,6 +10,7 @@ use std::time::SystemTime;
 
 use tracing_core::LevelFilter;
 
+use crate::capture::Captured;
 use crate::context::{self, Scoped};
 use crate::field::FieldValue;
 use crate::format::{Event, Format};
@@ -17,7 +18,7 @@ use crate::keep::{At, Kept, Replay};
 use crate::levels::{self, Override};
 use crate::line::{Clock, LineWriter};
 use crate::mirror::Site;
-use crate::sink::{Captured, FileSink, Sink};
+use crate::sink::{FileSink, Sink};
 use crate::Level;
 
 /// A logger: where a service's lines go. Cheap to clone; clones share
@@ -101,8 +102,23 @@ impl fmt::Debug for Logger {
             .field("name", &self.inner.writer.name)
             .field("level", &self.level())
             .field("format", &self.inner.writer.format)
-            .field("sinks", &self.inner.writer.sinks)
+            .field("sinks", &Destinations(&self.inner.writer))
             .finish()
+    }
+}
+
+/// Where a logger's lines go, in a word each: `[File("logs/api.log"),
+/// Stdout]`, `[Capture]` (never the lines a capture holds).
+struct Destinations<'a>(&'a LineWriter);
+
+impl fmt::Debug for Destinations<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut list = f.debug_list();
+        list.entries(self.0.sinks.iter());
+        if self.0.capture.is_some() {
+            list.entry(&format_args!("Capture"));
+        }
+        list.finish()
     }
 }
 
@@ -485,7 +501,7 @@ impl LoggerBuilder {
         if self.console {
             sinks.push(Sink::Stdout);
         }
-        let logger = self.finish(sinks);
+        let logger = self.finish(sinks, None);
         // A file logger follows its root's run-time level overrides.
         if let Some(root) = root {
             let target: std::sync::Weak<dyn levels::Target> = Arc::downgrade(&logger.inner) as _;
@@ -494,13 +510,14 @@ impl LoggerBuilder {
         logger
     }
 
-    fn finish(self, sinks: Vec<Sink>) -> Logger {
+    fn finish(self, sinks: Vec<Sink>, capture: Option<Captured>) -> Logger {
         let level = self.level.unwrap_or_else(env_level);
         let writer = LineWriter {
             name: self.name,
             format: self.format,
             max_value: self.max_value_bytes,
             sinks: sinks.into(),
+            capture,
             clock: self.clock,
         };
         Logger::from_parts(level, self.keep, writer)
@@ -534,7 +551,7 @@ impl LoggerBuilder {
     pub fn build_capture(self) -> (Logger, Captured) {
         let captured = Captured::default();
         // Not `Logger::capture`'s TRACE: a capture built here keeps its level.
-        let logger = self.finish(vec![Sink::Capture(captured.clone())]);
+        let logger = self.finish(Vec::new(), Some(captured.clone()));
         (logger, captured)
     }
 }
