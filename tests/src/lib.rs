@@ -28,6 +28,36 @@ pub fn line_regex() -> &'static Regex {
     })
 }
 
+/// The `logwire-child` binary (`src/bin/logwire-child.rs`): cargo builds a
+/// package's binaries for its integration tests and puts them one
+/// directory above the tests' own executables (`target/<profile>/deps/`).
+///
+/// # Panics
+///
+/// When it is not there: the test was not run through cargo.
+pub fn child_exe() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test's own path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("a test executable under target/<profile>/deps/");
+    let child = dir.join("logwire-child");
+    assert!(
+        child.exists(),
+        "{} is missing: run the tests through cargo",
+        child.display()
+    );
+    child
+}
+
+/// `logwire-child MODE ROOT COUNT`, ready to be given more environment and
+/// spawned or run; see the binary's docs for the modes.
+pub fn child(mode: &str, root: impl AsRef<std::ffi::OsStr>, count: u64) -> std::process::Command {
+    let mut cmd = std::process::Command::new(child_exe());
+    cmd.arg(mode).arg(root).arg(count.to_string());
+    cmd
+}
+
 /// What the checker found across a multi-process run.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Report {

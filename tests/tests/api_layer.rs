@@ -394,10 +394,7 @@ async fn three_hundred_concurrent_requests_never_cross_ids() {
 #[test]
 fn only_the_panics_the_layer_catches_are_kept_off_stderr() {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_logwire-child"))
-        .args(["api-panic", dir.path().to_str().unwrap(), "3"])
-        .output()
-        .unwrap();
+    let out = logwire_tests::child("api-panic", dir.path(), 3).output().unwrap();
     assert!(out.status.success(), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(

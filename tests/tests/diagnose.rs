@@ -212,8 +212,7 @@ fn a_log_root_that_is_not_utf8_is_shown_not_reported_unset() {
     use std::os::unix::ffi::OsStrExt;
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join(std::ffi::OsStr::from_bytes(b"logs-\xff"));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_logwire-child"))
-        .args(["diagnose", "env", "0"])
+    let out = logwire_tests::child("diagnose", "env", 0)
         .env("LOG_ROOT", &root)
         .output()
         .unwrap();

@@ -4,13 +4,10 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use logwire::Logger;
 use logwire_tests::{check_lines, parse_line, read_rotated};
-
-const CHILD: &str = env!("CARGO_BIN_EXE_logwire-child");
 
 fn seqs(text: &str) -> Vec<u64> {
     text.lines()
@@ -122,8 +119,7 @@ fn one_name_twice_shares_one_sink() {
 fn file_logger_reads_log_root() {
     // The only test in this binary that reads LOG_ROOT; the others pass .root().
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(CHILD)
-        .args(["return", "env", "1"])
+    let out = logwire_tests::child("return", "env", 1)
         .env("LOG_ROOT", dir.path())
         .output()
         .unwrap();
@@ -213,10 +209,7 @@ extern "C" {
 }
 
 fn child(mode: &str, root: &Path, count: u64) -> std::process::Output {
-    Command::new(CHILD)
-        .args([mode, root.to_str().unwrap(), &count.to_string()])
-        .output()
-        .unwrap()
+    logwire_tests::child(mode, root, count).output().unwrap()
 }
 
 #[test]
@@ -272,8 +265,7 @@ fn an_unusable_root_falls_back_to_stderr_with_one_warning() {
 #[test]
 fn console_logger_writes_stdout_only() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(CHILD)
-        .args(["console", "unused", "3"])
+    let out = logwire_tests::child("console", "unused", 3)
         .current_dir(dir.path())
         .env("LOG_ROOT", dir.path())
         .output()

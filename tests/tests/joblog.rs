@@ -266,10 +266,7 @@ async fn a_long_line_of_multibyte_characters_is_cut_between_characters() {
 #[test]
 fn a_script_dies_with_the_worker_that_started_it() {
     let dir = tempfile::tempdir().unwrap();
-    let mut worker = Command::new(env!("CARGO_BIN_EXE_logwire-child"))
-        .args(["script", dir.path().to_str().unwrap(), "0"])
-        .spawn()
-        .unwrap();
+    let mut worker = logwire_tests::child("script", dir.path(), 0).spawn().unwrap();
     let pidfile = dir.path().join("script.pid");
     let deadline = Instant::now() + Duration::from_secs(20);
     let script = loop {

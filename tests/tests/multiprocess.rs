@@ -1,9 +1,8 @@
 //! Several processes writing and rotating one file: nothing lost, doubled
-//! or torn. The children are this test binary itself, running the ignored
-//! `child_writer` test with its instructions in the environment.
+//! or torn. The children are `logwire-child stress`.
 
 use std::path::Path;
-use std::process::{Child, Command};
+use std::process::Child;
 use std::time::Duration;
 
 use logwire::Logger;
@@ -12,56 +11,13 @@ use logwire_tests::{check_lines, read_rotated, Report};
 const LINES: u64 = 100_000;
 const MAX_BYTES: u64 = 1_048_576;
 
-/// Runs only as a child of the tests below.
-#[test]
-#[ignore = "a child process of the multi-process tests, not a test by itself"]
-fn child_writer() {
-    let env = |k: &str| std::env::var(k).unwrap_or_else(|_| panic!("{k} is set by the parent test"));
-    let dir = env("STRESS_DIR");
-    let proc: u64 = env("STRESS_PROC").parse().unwrap();
-    let lines: u64 = env("STRESS_LINES").parse().unwrap();
-    let max_bytes: u64 = env("STRESS_MAX_BYTES").parse().unwrap();
-    let builder = Logger::builder("stress").root(&dir).max_bytes(max_bytes);
-    let log = match env("STRESS_BACKUPS").as_str() {
-        "unlimited" => builder.unlimited_backups(),
-        n => builder.backups(n.parse().unwrap()),
-    }
-    .build();
-    // Start together, so that writes and rotations really overlap.
-    let go = Path::new(&dir).join("go");
-    while !go.exists() {
-        std::thread::sleep(Duration::from_micros(200));
-    }
-    for seq in 0..lines {
-        // ~120 bytes a line.
-        logwire::info!(
-            log,
-            "LINE",
-            proc = proc,
-            seq = seq,
-            pad = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMN"
-        );
-    }
-}
-
 fn spawn_writers(dir: &Path, procs: u64, lines: u64, max_bytes: u64, backups: &str) -> Vec<Child> {
     (0..procs)
         .map(|p| {
-            Command::new(std::env::current_exe().unwrap())
-                .args([
-                    "--exact",
-                    "child_writer",
-                    "--ignored",
-                    "--nocapture",
-                    "--test-threads=1",
-                ])
-                .env("STRESS_DIR", dir)
-                .env("STRESS_PROC", p.to_string())
-                .env("STRESS_LINES", lines.to_string())
-                .env("STRESS_MAX_BYTES", max_bytes.to_string())
-                .env("STRESS_BACKUPS", backups)
-                // The child's harness prints its own summary; keep ours readable.
-                .stdout(std::process::Stdio::null())
+            logwire_tests::child("stress", dir, lines)
+                .env("CHILD_PROC", p.to_string())
+                .env("CHILD_MAX_BYTES", max_bytes.to_string())
+                .env("CHILD_BACKUPS", backups)
                 .spawn()
                 .unwrap()
         })

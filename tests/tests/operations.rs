@@ -9,8 +9,6 @@ use std::time::{Duration, Instant};
 
 use logwire_tests::{check_lines, read_rotated};
 
-const CHILD: &str = env!("CARGO_BIN_EXE_logwire-child");
-
 extern "C" {
     #[link_name = "kill"]
     fn libc_kill(pid: i32, sig: i32) -> i32;
@@ -29,10 +27,7 @@ fn wait_for(path: &Path, what: &str) {
 #[test]
 fn sighup_reopens_into_a_fresh_file_and_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(CHILD)
-        .args(["sighup", dir.path().to_str().unwrap(), "1000"])
-        .spawn()
-        .unwrap();
+    let mut child = logwire_tests::child("sighup", dir.path(), 1000).spawn().unwrap();
     wait_for(&dir.path().join("ready"), "the child's first lines");
     let log = dir.path().join("child.log");
     fs::rename(&log, dir.path().join("child.log.moved")).unwrap();
@@ -112,7 +107,7 @@ fn two_service_users_share_and_rotate_one_file() {
         return;
     }
     let child = base.path().join("logwire-child");
-    fs::copy(CHILD, &child).unwrap();
+    fs::copy(logwire_tests::child_exe(), &child).unwrap();
     fs::set_permissions(&child, fs::Permissions::from_mode(0o755)).unwrap();
     let root = base.path().join("logs");
     fs::create_dir(&root).unwrap();
@@ -166,8 +161,7 @@ fn two_service_users_share_and_rotate_one_file() {
 #[test]
 fn sighup_reaches_both_logwire_and_a_tokio_stream_of_the_same_program() {
     let dir = tempfile::tempdir().unwrap();
-    let child = Command::new(CHILD)
-        .args(["sighup-tokio", dir.path().to_str().unwrap(), "5"])
+    let child = logwire_tests::child("sighup-tokio", dir.path(), 5)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();

@@ -81,8 +81,7 @@ fn full_disk(size: &str, max_bytes: u64, room: Room) {
     // Lines of ~120 bytes: 2 × COUNT is far more than fits.
     const COUNT: u64 = 400;
     let count = if room == Room::Backups { 10 * COUNT } else { COUNT };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_logwire-child"))
-        .args(["diskfull", mnt.path().to_str().unwrap(), &count.to_string()])
+    let mut child = logwire_tests::child("diskfull", mnt.path(), count)
         .env("CHILD_SYNC", sync.path())
         .env("CHILD_MAX_BYTES", max_bytes.to_string())
         .stderr(Stdio::piped())
@@ -184,8 +183,7 @@ fn measure_the_lines_a_sigkill_loses() {
     for round in 0..30u64 {
         let dir = tempfile::tempdir().unwrap();
         let firehose = |proc: u32| {
-            Command::new(env!("CARGO_BIN_EXE_logwire-child"))
-                .args(["firehose", dir.path().to_str().unwrap(), "0"])
+            logwire_tests::child("firehose", dir.path(), 0)
                 .env("CHILD_PROC", proc.to_string())
                 .spawn()
                 .unwrap()

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
@@ -353,10 +352,8 @@ async fn a_trace_layer_inside_the_api_layer_is_seen_whole() {
 
 fn run_init_child(envs: &[(&str, &str)]) -> (Vec<String>, String) {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_logwire-child"));
-    cmd.args(["init", dir.path().to_str().unwrap(), "0"])
-        .env_remove("LOG_LEVEL")
-        .env_remove("RUST_LOG");
+    let mut cmd = logwire_tests::child("init", dir.path(), 0);
+    cmd.env_remove("LOG_LEVEL").env_remove("RUST_LOG");
     for (k, v) in envs {
         cmd.env(k, v);
     }

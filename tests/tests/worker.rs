@@ -1,7 +1,6 @@
 //! run_job: lines, outcomes, panics, txids; the poll loop as a real child
 //! process stopped by SIGTERM mid-job.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use logwire::worker::{run_job, Job, JobFailure};
@@ -116,10 +115,7 @@ async fn library_events_inside_a_job_reach_its_logger() {
 #[test]
 fn sigterm_mid_job_finishes_the_job_and_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_logwire-child"))
-        .args(["worker", dir.path().to_str().unwrap(), "20"])
-        .spawn()
-        .unwrap();
+    let mut child = logwire_tests::child("worker", dir.path(), 20).spawn().unwrap();
     let started = dir.path().join("job-started");
     let deadline = Instant::now() + Duration::from_secs(20);
     while !started.exists() {
@@ -151,10 +147,7 @@ fn sigterm_mid_job_finishes_the_job_and_exits_zero() {
 #[test]
 fn after_a_job_the_next_is_taken_at_once_not_after_the_interval() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_logwire-child"))
-        .args(["worker", dir.path().to_str().unwrap(), "1"])
-        .spawn()
-        .unwrap();
+    let mut child = logwire_tests::child("worker", dir.path(), 1).spawn().unwrap();
     // The poll interval is 10 s; three one-step jobs take well under that.
     let deadline = Instant::now() + Duration::from_secs(8);
     let ends = || {

@@ -38,14 +38,45 @@
 //!   CLOCK_MONOTONIC in nanoseconds, rotating at `CHILD_MAX_BYTES` with 10
 //!   backups, until killed;
 //! - `diagnose`: print `logwire::diagnose()` (ROOT and COUNT unused);
+//! - `stress`: wait for `{ROOT}/go`, then log COUNT lines as process
+//!   `CHILD_PROC` to logger `stress`, rotating at `CHILD_MAX_BYTES` with
+//!   `CHILD_BACKUPS` backups (a number or `unlimited`);
 //! - `shared`: with umask 0002 (the systemd units' `UMask=`), log COUNT
 //!   lines rotating at `CHILD_MAX_BYTES`, keeping 200 backups.
 
+use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 extern "C" {
     fn umask(mask: u32) -> u32;
 }
+
+/// What every mode is given.
+struct Args {
+    root: String,
+    count: u64,
+}
+
+/// Each mode, one function.
+const MODES: &[(&str, fn(&Args) -> ExitCode)] = &[
+    ("return", return_from_main),
+    ("fallback", return_from_main),
+    ("panic", panic_out_of_main),
+    ("exit", exit_3),
+    ("console", console),
+    ("shared", shared),
+    ("diskfull", diskfull),
+    ("firehose", firehose),
+    ("script", script),
+    ("worker", worker_mode),
+    ("api-panic", api_panic),
+    ("sighup", sighup),
+    ("sighup-tokio", sighup_tokio_mode),
+    ("init", init_mode),
+    ("diagnose", diagnose),
+    ("stress", stress),
+];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -57,115 +88,33 @@ fn main() -> ExitCode {
         eprintln!("COUNT must be a number, got {count:?}");
         return ExitCode::from(2);
     };
-    if mode == "diagnose" {
-        print!("{}", logwire::diagnose());
-        return ExitCode::SUCCESS;
-    }
-    if mode == "shared" {
-        // SAFETY: umask only swaps the process's file creation mask.
-        unsafe { umask(0o002) };
-    }
-    if mode == "sighup" {
-        if let Err(e) = logwire::reopen_on_sighup() {
-            eprintln!("cannot install the SIGHUP handler: {e}");
-            return ExitCode::from(1);
-        }
-    }
-    let max_bytes = std::env::var("CHILD_MAX_BYTES").ok().and_then(|v| v.parse().ok());
-    let log = match root.as_str() {
-        _ if mode == "console" => logwire::console_logger("child"),
-        root if mode == "shared" => logwire::Logger::builder("child")
-            .root(root)
-            .max_bytes(max_bytes.unwrap_or(1_048_576))
-            .backups(200)
-            .build(),
-        "env" => logwire::file_logger("child"),
-        root if mode == "diskfull" => logwire::Logger::builder("child")
-            .root(root)
-            .max_bytes(max_bytes.unwrap_or(1_048_576))
-            .build(),
-        root => logwire::Logger::builder("child").root(root).build(),
+    let Some((_, run)) = MODES.iter().find(|(name, _)| name == mode) else {
+        eprintln!("unknown mode {mode:?}");
+        return ExitCode::from(2);
     };
-    if mode == "init" {
-        init(&log);
-        return ExitCode::SUCCESS;
+    run(&Args {
+        root: root.clone(),
+        count,
+    })
+}
+
+/// The logger `child` in ROOT (`env`: `file_logger`, which reads `LOG_ROOT`).
+fn logger(root: &str) -> logwire::Logger {
+    match root {
+        "env" => logwire::file_logger("child"),
+        root => logwire::Logger::builder("child").root(root).build(),
     }
-    if mode == "sighup-tokio" {
-        return sighup_tokio(&log, root, count);
-    }
-    if mode == "firehose" {
-        let log = logwire::Logger::builder("child")
-            .root(root)
-            .max_bytes(
-                std::env::var("CHILD_MAX_BYTES")
-                    .ok()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(65_536),
-            )
-            .backups(10)
-            .build();
-        for seq in 0.. {
-            logwire::info!(
-                log,
-                "LINE",
-                t = logwire_tests::monotonic_ns(),
-                seq = seq,
-                pad = "0123456789abcdef0123456789abcdef"
-            );
-        }
-        return ExitCode::SUCCESS;
-    }
-    if mode == "script" {
-        let root = std::path::Path::new(root);
-        let job = logwire::joblog::JobLog::open(root.join("job.log")).expect("job log");
-        let mut cmd = std::process::Command::new("sh");
-        cmd.arg("-c").arg(format!(
-            "sleep 60 & echo $! > {}; echo $$ > {}; sleep 60; true",
-            root.join("background.pid").display(),
-            root.join("script.pid").display()
-        ));
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let _ = runtime.block_on(job.run_script(cmd, "Running build"));
-        return ExitCode::SUCCESS;
-    }
-    if mode == "diskfull" {
-        let sync = std::path::PathBuf::from(std::env::var_os("CHILD_SYNC").expect("CHILD_SYNC is set"));
-        let batch = |from: u64| {
-            for seq in from..from + count {
-                logwire::info!(
-                    log,
-                    "LINE",
-                    proc = 0,
-                    seq = seq,
-                    pad = "0123456789abcdef0123456789abcdef"
-                );
-                if seq % 10 == 9 {
-                    log.flush();
-                }
-            }
-            log.flush();
-        };
-        batch(0);
-        let _ = std::fs::write(sync.join("ready"), b"");
-        while !sync.join("go").exists() {
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        batch(count);
-        return ExitCode::SUCCESS;
-    }
-    if mode == "worker" {
-        worker(log, root, count);
-        return ExitCode::SUCCESS;
-    }
-    if mode == "api-panic" {
-        api_panics(log, count);
-        // Not inside a request: the default hook must still report it.
-        let _ = std::thread::spawn(|| panic!("outside any request")).join();
-        return ExitCode::SUCCESS;
-    }
+}
+
+fn max_bytes(default: u64) -> u64 {
+    std::env::var("CHILD_MAX_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// COUNT lines `LINE | proc=… seq=…` (`proc` from `CHILD_PROC`).
+fn lines(log: &logwire::Logger, count: u64) {
     let proc: u64 = std::env::var("CHILD_PROC")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -179,27 +128,181 @@ fn main() -> ExitCode {
             pad = "0123456789abcdef0123456789abcdef0123456789"
         );
     }
-    if mode == "sighup" {
+}
+
+fn return_from_main(a: &Args) -> ExitCode {
+    lines(&logger(&a.root), a.count);
+    ExitCode::SUCCESS
+}
+
+fn panic_out_of_main(a: &Args) -> ExitCode {
+    lines(&logger(&a.root), a.count);
+    panic!("child panics after {} lines", a.count);
+}
+
+fn exit_3(a: &Args) -> ExitCode {
+    lines(&logger(&a.root), a.count);
+    std::process::exit(3);
+}
+
+fn console(a: &Args) -> ExitCode {
+    lines(&logwire::console_logger("child"), a.count);
+    ExitCode::SUCCESS
+}
+
+fn shared(a: &Args) -> ExitCode {
+    // SAFETY: umask only swaps the process's file creation mask.
+    unsafe { umask(0o002) };
+    let log = logwire::Logger::builder("child")
+        .root(&a.root)
+        .max_bytes(max_bytes(1_048_576))
+        .backups(200)
+        .build();
+    lines(&log, a.count);
+    ExitCode::SUCCESS
+}
+
+fn diskfull(a: &Args) -> ExitCode {
+    let log = logwire::Logger::builder("child")
+        .root(&a.root)
+        .max_bytes(max_bytes(1_048_576))
+        .build();
+    let sync = std::path::PathBuf::from(std::env::var_os("CHILD_SYNC").expect("CHILD_SYNC is set"));
+    let batch = |from: u64| {
+        for seq in from..from + a.count {
+            logwire::info!(
+                log,
+                "LINE",
+                proc = 0,
+                seq = seq,
+                pad = "0123456789abcdef0123456789abcdef"
+            );
+            if seq % 10 == 9 {
+                log.flush();
+            }
+        }
         log.flush();
-        let dir = std::path::Path::new(root);
-        let _ = std::fs::write(dir.join("ready"), b"");
-        while !dir.join("go").exists() {
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        for seq in count..2 * count {
-            logwire::info!(log, "LINE", proc = 0, seq = seq);
-        }
-        return ExitCode::SUCCESS;
+    };
+    batch(0);
+    let _ = std::fs::write(sync.join("ready"), b"");
+    while !sync.join("go").exists() {
+        std::thread::sleep(Duration::from_millis(5));
     }
-    match mode.as_str() {
-        "return" | "fallback" | "console" | "shared" => ExitCode::SUCCESS,
-        "panic" => panic!("child panics after {count} lines"),
-        "exit" => std::process::exit(3),
-        other => {
-            eprintln!("unknown mode {other:?}");
-            ExitCode::from(2)
-        }
+    batch(a.count);
+    ExitCode::SUCCESS
+}
+
+fn firehose(a: &Args) -> ExitCode {
+    let log = logwire::Logger::builder("child")
+        .root(&a.root)
+        .max_bytes(max_bytes(65_536))
+        .backups(10)
+        .build();
+    for seq in 0.. {
+        logwire::info!(
+            log,
+            "LINE",
+            t = logwire_tests::monotonic_ns(),
+            seq = seq,
+            pad = "0123456789abcdef0123456789abcdef"
+        );
     }
+    ExitCode::SUCCESS
+}
+
+fn script(a: &Args) -> ExitCode {
+    let root = Path::new(&a.root);
+    let job = logwire::joblog::JobLog::open(root.join("job.log")).expect("job log");
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c").arg(format!(
+        "sleep 60 & echo $! > {}; echo $$ > {}; sleep 60; true",
+        root.join("background.pid").display(),
+        root.join("script.pid").display()
+    ));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let _ = runtime.block_on(job.run_script(cmd, "Running build"));
+    ExitCode::SUCCESS
+}
+
+fn worker_mode(a: &Args) -> ExitCode {
+    worker(logger(&a.root), &a.root, a.count);
+    ExitCode::SUCCESS
+}
+
+fn api_panic(a: &Args) -> ExitCode {
+    api_panics(logger(&a.root), a.count);
+    // Not inside a request: the default hook must still report it.
+    let _ = std::thread::spawn(|| panic!("outside any request")).join();
+    ExitCode::SUCCESS
+}
+
+fn sighup(a: &Args) -> ExitCode {
+    if let Err(e) = logwire::reopen_on_sighup() {
+        eprintln!("cannot install the SIGHUP handler: {e}");
+        return ExitCode::from(1);
+    }
+    let log = logger(&a.root);
+    lines(&log, a.count);
+    log.flush();
+    let dir = Path::new(&a.root);
+    let _ = std::fs::write(dir.join("ready"), b"");
+    while !dir.join("go").exists() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    for seq in a.count..2 * a.count {
+        logwire::info!(log, "LINE", proc = 0, seq = seq);
+    }
+    ExitCode::SUCCESS
+}
+
+fn sighup_tokio_mode(a: &Args) -> ExitCode {
+    sighup_tokio(&logger(&a.root), &a.root, a.count)
+}
+
+fn init_mode(a: &Args) -> ExitCode {
+    init(&logger(&a.root));
+    ExitCode::SUCCESS
+}
+
+/// Logger `stress` rotating at `CHILD_MAX_BYTES` keeping `CHILD_BACKUPS`
+/// (a number or `unlimited`); waits for `{ROOT}/go` (so that several
+/// processes start together), then COUNT lines of about 120 bytes.
+fn stress(a: &Args) -> ExitCode {
+    let builder = logwire::Logger::builder("stress")
+        .root(&a.root)
+        .max_bytes(max_bytes(1_048_576));
+    let log = match std::env::var("CHILD_BACKUPS").as_deref() {
+        Ok("unlimited") => builder.unlimited_backups(),
+        Ok(n) => builder.backups(n.parse().expect("CHILD_BACKUPS is a number or unlimited")),
+        Err(_) => builder,
+    }
+    .build();
+    let proc: u64 = std::env::var("CHILD_PROC")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let go = Path::new(&a.root).join("go");
+    while !go.exists() {
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    for seq in 0..a.count {
+        logwire::info!(
+            log,
+            "LINE",
+            proc = proc,
+            seq = seq,
+            pad = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMN"
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn diagnose(_: &Args) -> ExitCode {
+    print!("{}", logwire::diagnose());
+    ExitCode::SUCCESS
 }
 
 fn sighup_tokio(log: &logwire::Logger, root: &str, count: u64) -> ExitCode {
