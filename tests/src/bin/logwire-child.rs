@@ -58,8 +58,11 @@ struct Args {
     count: u64,
 }
 
+/// A mode's function.
+type Mode = fn(&Args) -> ExitCode;
+
 /// Each mode, one function.
-const MODES: &[(&str, fn(&Args) -> ExitCode)] = &[
+const MODES: &[(&str, Mode)] = &[
     ("return", return_from_main),
     ("fallback", return_from_main),
     ("panic", panic_out_of_main),
