@@ -576,3 +576,29 @@ async fn request_end_waits_for_the_body_and_a_failing_body_is_one_error_line() {
         assert_eq!(records[2].field("status_code"), Some(&logwire::Value::U64(200)));
     }
 }
+
+/// Any tower service with any response body takes the layer (tower-http's
+/// bodies, `String`, …), not only axum's `Body`.
+#[tokio::test]
+async fn a_service_with_another_body_type_is_logged_too() {
+    use tower::Layer;
+    let (log, cap) = logger();
+    let plain = tower::service_fn(|_req: Request<Body>| async {
+        Ok::<_, std::convert::Infallible>(axum::http::Response::new(String::from("plain text")))
+    });
+    let svc = ApiLayer::new(log).layer(plain);
+    let response = svc
+        .oneshot(Request::get("/plain").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let body = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
+    assert_eq!(&body[..], b"plain text");
+    let messages: Vec<String> = cap
+        .records()
+        .iter()
+        .map(|r| format!("{} {}", r.txid.as_deref().unwrap_or(""), r.message))
+        .collect();
+    assert_eq!(messages, [format!("{id} REQUEST_START"), format!("{id} REQUEST_END")]);
+}

@@ -2,19 +2,22 @@
 //! REQUEST_END, the logger for extractors, errors and panics logged once.
 
 use std::convert::Infallible;
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::Instant;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{Request, Response, StatusCode};
+use pin_project_lite::pin_project;
 use tower::{Layer, Service};
 
 use super::body::LoggedBody;
 use super::log::{RequestLog, X_REQUEST_ID};
 use super::request_id;
+use crate::context::Scoped;
 use crate::panic::{self, CatchPanic};
 use crate::{Level, Logger};
 
@@ -188,17 +191,15 @@ pub struct ApiService<S> {
     layer: ApiLayer,
 }
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
-impl<S, ReqBody> Service<Request<ReqBody>> for ApiService<S>
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for ApiService<S>
 where
-    S: Service<Request<ReqBody>, Response = Response<Body>, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    ReqBody: Send + 'static,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>, Error = Infallible> + Clone,
+    ResBody: http_body::Body<Data = Bytes> + Send + 'static,
+    ResBody::Error: Into<axum::BoxError>,
 {
     type Response = Response<Body>;
     type Error = Infallible;
-    type Future = BoxFuture<Result<Response<Body>, Infallible>>;
+    type Future = ResponseFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
@@ -231,27 +232,89 @@ where
             kept: logger.keeper(),
         };
         let kept = log.kept.clone();
-        let fut = async move {
-            let mut log = log;
-            log.started();
-            let mut response = match CatchPanic::new(inner.call(req)).await {
-                Ok(Ok(mut response)) => {
-                    log.server_error(&mut response);
-                    response
-                }
-                Ok(Err(never)) => match never {},
-                Err(caught) => log.panicked(&caught),
-            };
-            log.answered(&mut response);
-            // REQUEST_END is written when the body has ended.
-            Ok(response.map(|body| Body::new(LoggedBody::new(body, log))))
+        let logged = Logged {
+            inner: CatchPanic::new(inner.call(req)),
+            log: Some(log),
+            started: false,
         };
-        Box::pin(crate::context::request_scope(
-            txid,
-            logger,
-            kept,
-            tracing::Instrument::instrument(fut, span),
-        ))
+        ResponseFuture {
+            inner: crate::context::request_scope(txid, logger, kept, tracing::Instrument::instrument(logged, span)),
+        }
+    }
+}
+
+pin_project! {
+    /// The future of an [`ApiService`]: the app's response with the
+    /// request's lines written, its txid in force while it runs. Named (no
+    /// box per request), as tower-http's `trace::ResponseFuture` is.
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: Scoped<tracing::instrument::Instrumented<Logged<F>>>,
+    }
+}
+
+impl<F> fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+impl<F, B> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<B>, Infallible>>,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Output = Result<Response<Body>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().inner.poll(cx).map(Ok)
+    }
+}
+
+pin_project! {
+    /// The app's future with REQUEST_START before it and the response's
+    /// lines after it, polled inside the request's scope and span.
+    pub(crate) struct Logged<F> {
+        #[pin]
+        inner: CatchPanic<F>,
+        // `None` once the response is out.
+        log: Option<RequestLog>,
+        started: bool,
+    }
+}
+
+impl<F, B> Future for Logged<F>
+where
+    F: Future<Output = Result<Response<B>, Infallible>>,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Output = Response<Body>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response<Body>> {
+        let this = self.project();
+        let Some(log) = this.log.as_mut() else {
+            panic!("ResponseFuture polled after it completed");
+        };
+        if !*this.started {
+            *this.started = true;
+            log.started();
+        }
+        let mut response = match ready!(this.inner.poll(cx)) {
+            Ok(Ok(response)) => {
+                // `Body::new` of a `Body` is that body: no second box.
+                let mut response = response.map(Body::new);
+                log.server_error(&mut response);
+                response
+            }
+            Ok(Err(never)) => match never {},
+            Err(caught) => log.panicked(&caught),
+        };
+        log.answered(&mut response);
+        let log = this.log.take().expect("checked above");
+        // REQUEST_END is written when the body has ended.
+        Poll::Ready(response.map(|body| Body::new(LoggedBody::new(body, log))))
     }
 }
 

@@ -23,7 +23,7 @@ mod log;
 mod request_id;
 
 pub use error::{ApiError, ErrorDetail};
-pub use layer::{ApiLayer, ApiService};
+pub use layer::{ApiLayer, ApiService, ResponseFuture};
 
 impl<S: Send + Sync> FromRequestParts<S> for Logger {
     type Rejection = MissingApiLayer;
