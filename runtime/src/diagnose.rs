@@ -13,7 +13,7 @@ use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use crate::process::open_sinks;
+use crate::sink::registry::open_sinks;
 
 /// Who owns a file or directory, and its mode.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -66,7 +66,8 @@
 //!
 //! # What logwire installs process-wide
 //!
-//! All of it lives in one module of the crate (`process`):
+//! All of it lives in one module of the crate (`process`), except the list
+//! of open file sinks, which `sink/` keeps so that it depends on nothing:
 //! - the first file logger starts one background thread, `logwire-flush`,
 //!   that writes batched lines, and installs an `atexit` hook and a
 //!   `pthread_atfork` prepare hook that write whatever is still in memory;

@@ -496,6 +496,8 @@ impl LoggerBuilder {
             let dir = self.root.take().unwrap_or_else(crate::log_root);
             let path = dir.join(format!("{}.log", self.name));
             sinks.push(Sink::File(FileSink::shared(path, self.max_bytes, self.backups)));
+            // The flusher thread and the exit and fork hooks, with the first file.
+            crate::process::start_file_sinks();
             root = Some(dir);
         }
         if self.console {

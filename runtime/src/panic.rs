@@ -61,12 +61,6 @@ fn report_unclaimed() {
     }
 }
 
-/// Installs the process's panic hook (see `process`), which asks
-/// [`will_be_caught`] first.
-pub(crate) fn install_hook() {
-    crate::process::install_panic_hook();
-}
-
 /// For the panic hook: whether a [`CatchPanic`] on this thread will catch
 /// this panic. If so its location is recorded for the log line, and the
 /// hook prints nothing: the panic is written to the log instead.

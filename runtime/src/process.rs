@@ -1,10 +1,8 @@
 //! Everything logwire keeps or installs for the whole process, in one place:
 //!
-//! - the registry of file sinks: one per path, shared by every logger of the
-//!   process that writes it, living until the process exits (so that the
-//!   exit hook always finds it: a sink dropped on another thread while
-//!   `main` returns could otherwise lose its last batch);
-//! - with the first file sink: the `logwire-flush` thread, an `atexit` hook
+//! - with the first file sink (the sinks themselves, one per path, are in
+//!   the registry of `sink/`, which moves bytes and knows nothing of this
+//!   module): the `logwire-flush` thread, an `atexit` hook
 //!   that writes what is still in memory, and `pthread_atfork` hooks: before
 //!   a `fork` they take every lock logwire has (the registry's, the
 //!   flusher's, both of each sink's), so the child never inherits one held
@@ -37,45 +35,11 @@ use crate::levels::{self, Override, Target};
 
 use crate::sink::file::{FileSink, ForkHold};
 use crate::sink::flusher;
+use crate::sink::registry::{open_sinks, registry};
 
-/// Sinks live as long as the process: leaked once per path, never freed.
-static OPEN: Mutex<Vec<&'static FileSink>> = Mutex::new(Vec::new());
-
-fn registry() -> MutexGuard<'static, Vec<&'static FileSink>> {
-    // A panic elsewhere must not stop logging: the list is never half-updated.
-    OPEN.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The sink for `path`: the process's one, or a new one made by `make`.
-pub(crate) fn file_sink(path: &Path, make: impl FnOnce() -> FileSink) -> &'static FileSink {
-    let mut open = registry();
-    if let Some(existing) = open.iter().find(|s| s.path() == path) {
-        return existing;
-    }
-    let sink: &'static FileSink = Box::leak(Box::new(make()));
-    open.push(sink);
-    drop(open);
-    start_file_sinks();
-    sink
-}
-
-/// Every file sink of the process.
-pub(crate) fn open_sinks() -> Vec<&'static FileSink> {
-    registry().clone()
-}
-
-/// Every file sink of the process, or `None` when another thread holds the
-/// registry (for hooks, which must not deadlock).
-pub(crate) fn try_open_sinks() -> Option<Vec<&'static FileSink>> {
-    match OPEN.try_lock() {
-        Ok(open) => Some(open.clone()),
-        Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner().clone()),
-        Err(std::sync::TryLockError::WouldBlock) => None,
-    }
-}
-
-/// The flusher thread and the exit and fork hooks, once.
-fn start_file_sinks() {
+/// The flusher thread and the exit and fork hooks, once; a logger calls
+/// it after making its file sink.
+pub(crate) fn start_file_sinks() {
     static HOOKS: Once = Once::new();
     HOOKS.call_once(|| {
         // SAFETY: registering plain `extern "C"` functions that never unwind

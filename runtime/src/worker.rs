@@ -81,7 +81,7 @@ use std::sync::Arc;
 use crate::context;
 use crate::field::{FieldValue, Value};
 use crate::mirror::{self, Site};
-use crate::panic::{self, CatchPanic};
+use crate::panic::CatchPanic;
 use crate::{Level, Logger};
 
 /// Why a job did not return `Ok`: the outcome [`run_job`] reports instead
@@ -201,7 +201,8 @@ impl<'a> Job<'a> {
     {
         static JOB_SPAN: Site = Site::new(file!(), line!(), module_path!());
         static JOB_START: Site = Site::new(file!(), line!(), module_path!());
-        panic::install_hook();
+        // The hook asks `panic::will_be_caught` before printing.
+        crate::process::install_panic_hook();
         let logger = self.logger.clone();
         let txid: Arc<str> = Arc::from(self.txid);
         let start_fields: Vec<(&'static str, &dyn FieldValue)> =

@@ -18,7 +18,7 @@ use super::body::LoggedBody;
 use super::log::{RequestLog, X_REQUEST_ID};
 use super::request_id;
 use crate::context::Scoped;
-use crate::panic::{self, CatchPanic};
+use crate::panic::CatchPanic;
 use crate::{Level, Logger};
 
 /// Logs every request of an axum app and gives its handlers their logger.
@@ -74,7 +74,8 @@ pub struct ApiLayer {
 impl ApiLayer {
     /// A layer that logs to `logger` and hands it to extractors.
     pub fn new(logger: Logger) -> Self {
-        panic::install_hook();
+        // The hook asks `panic::will_be_caught` before printing.
+        crate::process::install_panic_hook();
         ApiLayer {
             logger,
             accept_request_id: false,

@@ -109,7 +109,7 @@ impl FileSink {
     /// fails: a file that cannot be opened falls back to stderr after one
     /// warning.
     pub(crate) fn shared(path: PathBuf, max_bytes: u64, backups: usize) -> &'static FileSink {
-        crate::process::file_sink(&path.clone(), || FileSink::open(path, max_bytes, backups))
+        super::registry::file_sink(&path.clone(), || FileSink::open(path, max_bytes, backups))
     }
 
     fn open(path: PathBuf, max_bytes: u64, backups: usize) -> FileSink {

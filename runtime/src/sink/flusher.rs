@@ -25,7 +25,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
-use crate::process::{open_sinks, try_open_sinks};
+use super::registry::{open_sinks, try_open_sinks};
 
 /// How long a line may wait in a buffer before the flusher writes it.
 pub(crate) const FLUSH_DELAY: Duration = Duration::from_millis(25);

@@ -3,6 +3,7 @@
 
 pub(crate) mod file;
 pub(crate) mod flusher;
+pub(crate) mod registry;
 
 use std::io::{self, Write};
 
