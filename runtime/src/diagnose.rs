@@ -545,7 +545,7 @@ impl Diagnosis {
                 writeln!(f, "level overrides (logwire level):")?;
                 for o in overrides {
                     let until = crate::format::time::iso(o.until);
-                    writeln!(f, "  {}={} until {until}", o.logger, crate::levels::level_name(o.level))?;
+                    writeln!(f, "  {}={} until {until}", o.logger, o.level)?;
                 }
                 Ok(())
             }

@@ -177,21 +177,10 @@ fn replace(root: &Path, make: impl FnOnce(&Path) -> io::Result<Vec<Override>>) -
 fn render(entries: &[Override]) -> String {
     let mut out = String::from("# logwire level overrides: NAME LEVEL UNTIL (UTC); NAME * is every logger\n");
     for o in entries {
-        let _ = writeln!(out, "{} {} {}", o.logger, level_name(o.level), time::iso(o.until));
+        // LevelFilter displays as the file writes it: `debug`, `info`, … `off`.
+        let _ = writeln!(out, "{} {} {}", o.logger, o.level, time::iso(o.until));
     }
     out
-}
-
-/// A level as the file and `LEVEL_CHANGED` write it: `debug`, `info`, … `off`.
-pub(crate) fn level_name(level: LevelFilter) -> &'static str {
-    match level {
-        LevelFilter::TRACE => "trace",
-        LevelFilter::DEBUG => "debug",
-        LevelFilter::INFO => "info",
-        LevelFilter::WARN => "warn",
-        LevelFilter::ERROR => "error",
-        _ => "off",
-    }
 }
 
 /// `trace`, `debug`, `info`, `warn` (or `warning`), `error`, `off`, any case.

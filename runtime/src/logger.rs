@@ -72,6 +72,15 @@ const fn level_bits(level: Level) -> u8 {
     }
 }
 
+/// What a logger keeping `keep` lines for failures keeps: DEBUG, or nothing.
+const fn keep_bits(keep: usize) -> u8 {
+    if keep > 0 {
+        level_bits(Level::DEBUG)
+    } else {
+        0
+    }
+}
+
 /// The `levels` word of a logger writing `write` and keeping `keep`.
 const fn pack(write: u8, keep: u8) -> u16 {
     let verbose = if write > keep { write } else { keep };
@@ -171,10 +180,9 @@ impl Logger {
     }
 
     fn from_parts(base: LevelFilter, keep: usize, writer: LineWriter) -> Logger {
-        let keep_bits = if keep > 0 { level_bits(Level::DEBUG) } else { 0 };
         Logger {
             inner: Arc::new(Inner {
-                levels: AtomicU16::new(pack(filter_bits(base), keep_bits)),
+                levels: AtomicU16::new(pack(filter_bits(base), keep_bits(keep))),
                 base,
                 keep,
                 current: Mutex::new(None),
@@ -563,17 +571,13 @@ fn env_level() -> LevelFilter {
     static LEVEL: OnceLock<LevelFilter> = OnceLock::new();
     *LEVEL.get_or_init(|| match std::env::var_os("LOG_LEVEL") {
         None => LevelFilter::INFO,
-        Some(value) => parse_level(&value.to_string_lossy()).unwrap_or_else(|| {
+        Some(value) => levels::parse_level(&value.to_string_lossy()).unwrap_or_else(|| {
             crate::sink::warn_stderr!(
                 "logwire: LOG_LEVEL={value:?} is not one of trace, debug, info, warn, error, off; logging at INFO"
             );
             LevelFilter::INFO
         }),
     })
-}
-
-fn parse_level(value: &str) -> Option<LevelFilter> {
-    levels::parse_level(value)
 }
 
 impl Replay for Inner {
@@ -599,9 +603,8 @@ impl levels::Target for Inner {
         if current.as_ref() == to {
             return false;
         }
-        let keep_bits = if self.keep > 0 { level_bits(Level::DEBUG) } else { 0 };
         self.levels
-            .store(pack(filter_bits(to_level), keep_bits), Ordering::Relaxed);
+            .store(pack(filter_bits(to_level), keep_bits(self.keep)), Ordering::Relaxed);
         // Going back, `until` says when the override ended: now, or its time if that has passed.
         let until = match (to, current.as_ref()) {
             (Some(o), _) => o.until,
@@ -612,12 +615,13 @@ impl levels::Target for Inner {
         *current = to.cloned();
         drop(current);
         if from_level != to_level {
+            let (from, to) = (from_level.to_string(), to_level.to_string());
             self.writer.write(&Event {
                 level: Level::INFO,
                 message: "LEVEL_CHANGED",
                 fields: &[
-                    ("from", &levels::level_name(from_level)),
-                    ("to", &levels::level_name(to_level)),
+                    ("from", &from.as_str()),
+                    ("to", &to.as_str()),
                     ("until", &until.as_str()),
                 ],
             });

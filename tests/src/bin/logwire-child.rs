@@ -116,12 +116,17 @@ fn max_bytes(default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// COUNT lines `LINE | proc=… seq=…` (`proc` from `CHILD_PROC`).
-fn lines(log: &logwire::Logger, count: u64) {
-    let proc: u64 = std::env::var("CHILD_PROC")
+/// This process's number among several: `CHILD_PROC`, else 0.
+fn child_proc() -> u64 {
+    std::env::var("CHILD_PROC")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// COUNT lines `LINE | proc=… seq=…` (`proc` from `CHILD_PROC`).
+fn lines(log: &logwire::Logger, count: u64) {
+    let proc = child_proc();
     for seq in 0..count {
         logwire::info!(
             log,
@@ -283,10 +288,7 @@ fn stress(a: &Args) -> ExitCode {
         Err(_) => builder,
     }
     .build();
-    let proc: u64 = std::env::var("CHILD_PROC")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let proc = child_proc();
     let go = Path::new(&a.root).join("go");
     while !go.exists() {
         std::thread::sleep(Duration::from_micros(200));
