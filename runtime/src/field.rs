@@ -24,13 +24,35 @@ use std::sync::Arc;
     note = "write `name = %value` to log it with `Display`, or `name = ?value` to log it with `Debug`"
 )]
 pub trait FieldValue {
-    /// Hands the value to `recorder` as its most specific kind.
-    fn record(&self, recorder: &mut dyn Recorder);
+    /// Hands the value to `recorder` as its most specific kind. What it
+    /// hands over may borrow from `self` for `'a`, so a recorder can keep a
+    /// value without copying it.
+    fn record<'a>(&'a self, recorder: &mut dyn Recorder<'a>);
 }
 
 /// Receives a field value from [`FieldValue::record`]; each output format
-/// implements it.
-pub trait Recorder {
+/// implements it, and so does the bridge that hands logwire's lines to the
+/// `tracing` stack.
+///
+/// A type of your own becomes a field value by handing its most specific
+/// kind over:
+///
+/// ```
+/// use logwire::{FieldValue, Recorder};
+///
+/// struct UserId(u64);
+///
+/// impl FieldValue for UserId {
+///     fn record<'a>(&'a self, r: &mut dyn Recorder<'a>) {
+///         r.record_u64(self.0)
+///     }
+/// }
+///
+/// let (log, captured) = logwire::Logger::capture("api");
+/// logwire::info!(log, "LOGIN", user = UserId(7));
+/// assert!(captured.lines()[0].ends_with("LOGIN | user=7"));
+/// ```
+pub trait Recorder<'a> {
     /// A signed integer.
     fn record_i64(&mut self, value: i64);
     /// An unsigned integer.
@@ -40,18 +62,18 @@ pub trait Recorder {
     /// A boolean.
     fn record_bool(&mut self, value: bool);
     /// Text.
-    fn record_str(&mut self, value: &str);
+    fn record_str(&mut self, value: &'a str);
     /// A value written through `Display`.
-    fn record_display(&mut self, value: &dyn fmt::Display);
+    fn record_display(&mut self, value: &'a dyn fmt::Display);
     /// A value written through `Debug`.
-    fn record_debug(&mut self, value: &dyn fmt::Debug);
+    fn record_debug(&mut self, value: &'a dyn fmt::Debug);
 }
 
 macro_rules! impl_ints {
     ($method:ident as $wide:ty: $($t:ty),*) => {$(
         impl FieldValue for $t {
             #[inline]
-            fn record(&self, r: &mut dyn Recorder) {
+            fn record<'a>(&'a self, r: &mut dyn Recorder<'a>) {
                 r.$method(*self as $wide)
             }
         }
@@ -62,7 +84,7 @@ impl_ints!(record_u64 as u64: u8, u16, u32, u64, usize);
 impl_ints!(record_f64 as f64: f32, f64);
 
 impl FieldValue for i128 {
-    fn record(&self, r: &mut dyn Recorder) {
+    fn record<'a>(&'a self, r: &mut dyn Recorder<'a>) {
         match i64::try_from(*self) {
             Ok(v) => r.record_i64(v),
             Err(_) => r.record_display(self),
@@ -71,7 +93,7 @@ impl FieldValue for i128 {
 }
 
 impl FieldValue for u128 {
-    fn record(&self, r: &mut dyn Recorder) {
+    fn record<'a>(&'a self, r: &mut dyn Recorder<'a>) {
         match u64::try_from(*self) {
             Ok(v) => r.record_u64(v),
             Err(_) => r.record_display(self),
@@ -81,21 +103,21 @@ impl FieldValue for u128 {
 
 impl FieldValue for bool {
     #[inline]
-    fn record(&self, r: &mut dyn Recorder) {
+    fn record<'a>(&'a self, r: &mut dyn Recorder<'a>) {
         r.record_bool(*self)
     }
 }
 
 impl FieldValue for char {
     #[inline]
-    fn record(&self, r: &mut dyn Recorder) {
-        r.record_str(self.encode_utf8(&mut [0; 4]))
+    fn record<'a>(&'a self, r: &mut dyn Recorder<'a>) {
+        r.record_display(self)
     }
 }
 
 impl FieldValue for str {
     #[inline]
-    fn record(&self, r: &mut dyn Recorder) {
+    fn record<'a>(&'a self, r: &mut dyn Recorder<'a>) {
         r.record_str(self)
     }
 }
@@ -104,7 +126,7 @@ macro_rules! impl_deref_str {
     ($($t:ty),*) => {$(
         impl FieldValue for $t {
             #[inline]
-            fn record(&self, r: &mut dyn Recorder) {
+            fn record<'a>(&'a self, r: &mut dyn Recorder<'a>) {
                 r.record_str(self)
             }
         }
@@ -114,14 +136,14 @@ impl_deref_str!(String, Box<str>, Arc<str>, Rc<str>, Cow<'_, str>);
 
 impl<T: FieldValue + ?Sized> FieldValue for &T {
     #[inline]
-    fn record(&self, r: &mut dyn Recorder) {
+    fn record<'a>(&'a self, r: &mut dyn Recorder<'a>) {
         (**self).record(r)
     }
 }
 
 impl<T: FieldValue + ?Sized> FieldValue for &mut T {
     #[inline]
-    fn record(&self, r: &mut dyn Recorder) {
+    fn record<'a>(&'a self, r: &mut dyn Recorder<'a>) {
         (**self).record(r)
     }
 }
@@ -133,7 +155,7 @@ pub struct DisplayValue<'a, T: ?Sized>(pub &'a T);
 
 impl<T: fmt::Display + ?Sized> FieldValue for DisplayValue<'_, T> {
     #[inline]
-    fn record(&self, r: &mut dyn Recorder) {
+    fn record<'a>(&'a self, r: &mut dyn Recorder<'a>) {
         r.record_display(&self.0)
     }
 }
@@ -145,7 +167,7 @@ pub struct DebugValue<'a, T: ?Sized>(pub &'a T);
 
 impl<T: fmt::Debug + ?Sized> FieldValue for DebugValue<'_, T> {
     #[inline]
-    fn record(&self, r: &mut dyn Recorder) {
+    fn record<'a>(&'a self, r: &mut dyn Recorder<'a>) {
         r.record_debug(&self.0)
     }
 }
@@ -206,7 +228,7 @@ impl From<&str> for Value {
 }
 
 impl FieldValue for Value {
-    fn record(&self, r: &mut dyn Recorder) {
+    fn record<'a>(&'a self, r: &mut dyn Recorder<'a>) {
         match self {
             Value::I64(v) => r.record_i64(*v),
             Value::U64(v) => r.record_u64(*v),
@@ -217,38 +239,82 @@ impl FieldValue for Value {
     }
 }
 
-/// Turns any field value into an owned [`Value`].
-pub(crate) struct ToValue(pub(crate) Option<Value>);
+/// A field value as its [`FieldValue::record`] handed it over, borrowed
+/// from where it was logged: the one form in which the formats' callers,
+/// the bridge to `tracing` and the library-event layer pass a value on
+/// without copying it.
+#[derive(Clone, Copy)]
+pub(crate) enum ValueRef<'a> {
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    Bool(bool),
+    Str(&'a str),
+    Display(&'a dyn fmt::Display),
+    Debug(&'a dyn fmt::Debug),
+}
 
-impl Recorder for ToValue {
+impl<'a> ValueRef<'a> {
+    /// What `v` hands over; empty text when it hands nothing.
+    pub(crate) fn of(v: &'a dyn FieldValue) -> ValueRef<'a> {
+        let mut take = Take(ValueRef::Str(""));
+        v.record(&mut take);
+        take.0
+    }
+}
+
+impl FieldValue for ValueRef<'_> {
+    fn record<'b>(&'b self, r: &mut dyn Recorder<'b>) {
+        match *self {
+            ValueRef::I64(v) => r.record_i64(v),
+            ValueRef::U64(v) => r.record_u64(v),
+            ValueRef::F64(v) => r.record_f64(v),
+            ValueRef::Bool(v) => r.record_bool(v),
+            ValueRef::Str(v) => r.record_str(v),
+            ValueRef::Display(v) => r.record_display(v),
+            ValueRef::Debug(v) => r.record_debug(v),
+        }
+    }
+}
+
+/// Keeps the value a [`FieldValue`] hands over.
+struct Take<'a>(ValueRef<'a>);
+
+impl<'a> Recorder<'a> for Take<'a> {
     fn record_i64(&mut self, v: i64) {
-        self.0 = Some(Value::I64(v));
+        self.0 = ValueRef::I64(v);
     }
     fn record_u64(&mut self, v: u64) {
-        self.0 = Some(Value::U64(v));
+        self.0 = ValueRef::U64(v);
     }
     fn record_f64(&mut self, v: f64) {
-        self.0 = Some(Value::F64(v));
+        self.0 = ValueRef::F64(v);
     }
     fn record_bool(&mut self, v: bool) {
-        self.0 = Some(Value::Bool(v));
+        self.0 = ValueRef::Bool(v);
     }
-    fn record_str(&mut self, v: &str) {
-        self.0 = Some(Value::Str(v.to_owned()));
+    fn record_str(&mut self, v: &'a str) {
+        self.0 = ValueRef::Str(v);
     }
-    fn record_display(&mut self, v: &dyn fmt::Display) {
-        self.0 = Some(Value::Str(v.to_string()));
+    fn record_display(&mut self, v: &'a dyn fmt::Display) {
+        self.0 = ValueRef::Display(v);
     }
-    fn record_debug(&mut self, v: &dyn fmt::Debug) {
-        self.0 = Some(Value::Str(format!("{v:?}")));
+    fn record_debug(&mut self, v: &'a dyn fmt::Debug) {
+        self.0 = ValueRef::Debug(v);
     }
 }
 
 impl Value {
     /// The owned form of any field value.
     pub(crate) fn of(v: &dyn FieldValue) -> Value {
-        let mut r = ToValue(None);
-        v.record(&mut r);
-        r.0.unwrap_or(Value::Str(String::new()))
+        match ValueRef::of(v) {
+            ValueRef::I64(v) => Value::I64(v),
+            ValueRef::U64(v) => Value::U64(v),
+            ValueRef::F64(v) => Value::F64(v),
+            ValueRef::Bool(v) => Value::Bool(v),
+            ValueRef::Str(v) => Value::Str(v.to_owned()),
+            ValueRef::Display(v) => Value::Str(v.to_string()),
+            ValueRef::Debug(v) => Value::Str(format!("{v:?}")),
+        }
     }
 }

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::SystemTime;
 
+use tracing_core::callsite::DefaultCallsite;
 use tracing_core::LevelFilter;
 
 use crate::capture::Captured;
@@ -17,7 +18,6 @@ use crate::format::{Event, Format};
 use crate::keep::{At, Kept, Replay};
 use crate::levels::{self, Override};
 use crate::line::{Clock, LineWriter};
-use crate::mirror::Site;
 use crate::sink::{FileSink, Sink};
 use crate::Level;
 
@@ -352,16 +352,37 @@ impl Logger {
     }
 
     /// Writes a line of logwire's own (a macro's, a service method's, a
-    /// request's or a job's) and hands it to the `tracing` stack.
-    pub(crate) fn emit(&self, site: &Site, level: Level, message: &str, fields: &[(&'static str, &dyn FieldValue)]) {
-        let writer = &self.inner.writer;
+    /// request's) and hands it to the `tracing` stack through `site`.
+    #[inline]
+    pub(crate) fn emit(
+        &self,
+        site: &'static [DefaultCallsite],
+        level: Level,
+        message: &str,
+        fields: &[(&'static str, &dyn FieldValue)],
+    ) {
+        self.emit_then(level, message, fields, |logger, txid| {
+            crate::mirror::line(site, logger, txid, level, message, fields)
+        });
+    }
+
+    /// Writes a line of logwire's own, then, if it was written (not kept)
+    /// and a subscriber may want it, calls `mirror` with the logger's name
+    /// and the txid to hand it to the `tracing` stack.
+    pub(crate) fn emit_then(
+        &self,
+        level: Level,
+        message: &str,
+        fields: &[(&'static str, &dyn FieldValue)],
+        mirror: impl FnOnce(&str, Option<&str>),
+    ) {
         // A kept line is not an event yet: it reaches the stack only if written.
         if !self.write_event(&Event { level, message, fields }) {
             return;
         }
         // Checked here too, so that a line no subscriber wants skips the txid lookup.
         if crate::mirror::may_want(level) {
-            context::with_txid(|txid| site.line(&writer.name, txid, level, message, fields));
+            context::with_txid(|txid| mirror(&self.inner.writer.name, txid));
         }
     }
 }

@@ -28,33 +28,120 @@ macro_rules! __axum_glue {
 /// ```
 #[macro_export]
 macro_rules! event {
-    ($log:expr, $level:expr, $message:expr $(, $($fields:tt)*)?) => {{
+    ($log:expr, $level:expr, $message:expr $(, $($fields:tt)*)?) => {
+        $crate::__fields!(
+            @ {
+                [$crate::Level::TRACE, $crate::Level::DEBUG, $crate::Level::INFO, $crate::Level::WARN, $crate::Level::ERROR]
+                $log, $level, $message
+            }
+            ["message", "logger", "txid",] [] $($($fields)*)?
+        )
+    };
+}
+
+/// An event at a level known where it is written: one callsite.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __event_at {
+    ($level:expr, $log:expr, $message:expr $(, $($fields:tt)*)?) => {
+        $crate::__fields!(@ { [$level] $log, $level, $message } ["message", "logger", "txid",] [] $($($fields)*)?)
+    };
+}
+
+/// Where the fields have been split into their names and their values:
+/// the check, the call site and the line.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __event_end {
+    ({ [$($levels:expr),+] $log:expr, $level:expr, $message:expr } [$($names:expr,)*] [$($values:tt)*]) => {{
         let __logwire_log: &$crate::Logger = &$log;
         let __logwire_level: $crate::Level = $level;
         if __logwire_log.enabled(__logwire_level) {
-            static __LOGWIRE_SITE: $crate::__private::Site =
-                $crate::__private::Site::new(::core::file!(), ::core::line!(), ::core::module_path!());
+            $crate::__site!(__LOGWIRE_SITE, EVENT, "logwire line", &[$($names),*], [$($levels),+]);
             $crate::__private::emit(
                 __logwire_log,
-                &__LOGWIRE_SITE,
+                &__LOGWIRE_SITE.1,
                 __logwire_level,
                 ::core::convert::AsRef::<str>::as_ref(&$message),
-                &$crate::__fields!(@ [] $($($fields)*)?),
+                &[$($values)*],
             );
         }
     }};
 }
 
+/// A `static` [`Site`](crate::__private::Site) named `$site`: `Metadata`
+/// of kind `$kind` named `$name` with the field names `$fields`, and a
+/// tracing-core `DefaultCallsite`, for each level listed. Each names the
+/// other, as in tracing's `callsite!`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __site {
+    ($site:ident, $kind:ident, $name:expr, $fields:expr, [$l0:expr]) => {
+        static $site: $crate::__private::Site<1> = (
+            [$crate::__meta!($site, 0, $kind, $name, $fields, $l0)],
+            [$crate::__private::DefaultCallsite::new(&$site.0[0])],
+        );
+    };
+    ($site:ident, $kind:ident, $name:expr, $fields:expr, [$l0:expr, $l1:expr]) => {
+        static $site: $crate::__private::Site<2> = (
+            [
+                $crate::__meta!($site, 0, $kind, $name, $fields, $l0),
+                $crate::__meta!($site, 1, $kind, $name, $fields, $l1),
+            ],
+            [
+                $crate::__private::DefaultCallsite::new(&$site.0[0]),
+                $crate::__private::DefaultCallsite::new(&$site.0[1]),
+            ],
+        );
+    };
+    ($site:ident, $kind:ident, $name:expr, $fields:expr, [$l0:expr, $l1:expr, $l2:expr, $l3:expr, $l4:expr]) => {
+        static $site: $crate::__private::Site<5> = (
+            [
+                $crate::__meta!($site, 0, $kind, $name, $fields, $l0),
+                $crate::__meta!($site, 1, $kind, $name, $fields, $l1),
+                $crate::__meta!($site, 2, $kind, $name, $fields, $l2),
+                $crate::__meta!($site, 3, $kind, $name, $fields, $l3),
+                $crate::__meta!($site, 4, $kind, $name, $fields, $l4),
+            ],
+            [
+                $crate::__private::DefaultCallsite::new(&$site.0[0]),
+                $crate::__private::DefaultCallsite::new(&$site.0[1]),
+                $crate::__private::DefaultCallsite::new(&$site.0[2]),
+                $crate::__private::DefaultCallsite::new(&$site.0[3]),
+                $crate::__private::DefaultCallsite::new(&$site.0[4]),
+            ],
+        );
+    };
+}
+
+/// One `Metadata` of a [`__site!`](crate::__site).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __meta {
+    ($site:ident, $i:tt, $kind:ident, $name:expr, $fields:expr, $level:expr) => {
+        $crate::__private::Metadata::new(
+            $name,
+            "logwire",
+            $level,
+            ::core::option::Option::Some(::core::file!()),
+            ::core::option::Option::Some(::core::line!()),
+            ::core::option::Option::Some(::core::module_path!()),
+            $crate::__private::FieldSet::new($fields, $crate::__private::Identifier(&$site.1[$i])),
+            $crate::__private::Kind::$kind,
+        )
+    };
+}
+
 /// Logs at `TRACE`: `trace!(logger, "MESSAGE", key = value, …)`. See [`info!`](crate::info!).
 #[macro_export]
 macro_rules! trace {
-    ($log:expr, $($rest:tt)+) => { $crate::event!($log, $crate::Level::TRACE, $($rest)+) };
+    ($log:expr, $($rest:tt)+) => { $crate::__event_at!($crate::Level::TRACE, $log, $($rest)+) };
 }
 
 /// Logs at `DEBUG`: `debug!(logger, "MESSAGE", key = value, …)`. See [`info!`](crate::info!).
 #[macro_export]
 macro_rules! debug {
-    ($log:expr, $($rest:tt)+) => { $crate::event!($log, $crate::Level::DEBUG, $($rest)+) };
+    ($log:expr, $($rest:tt)+) => { $crate::__event_at!($crate::Level::DEBUG, $log, $($rest)+) };
 }
 
 /// Logs at `INFO`: the logger first, then the message, then fields in
@@ -76,53 +163,54 @@ macro_rules! debug {
 /// A disabled level evaluates no field and formats nothing.
 #[macro_export]
 macro_rules! info {
-    ($log:expr, $($rest:tt)+) => { $crate::event!($log, $crate::Level::INFO, $($rest)+) };
+    ($log:expr, $($rest:tt)+) => { $crate::__event_at!($crate::Level::INFO, $log, $($rest)+) };
 }
 
 /// Logs at `WARN`: `warn!(logger, "MESSAGE", key = value, …)`. See [`info!`](crate::info!).
 #[macro_export]
 macro_rules! warn {
-    ($log:expr, $($rest:tt)+) => { $crate::event!($log, $crate::Level::WARN, $($rest)+) };
+    ($log:expr, $($rest:tt)+) => { $crate::__event_at!($crate::Level::WARN, $log, $($rest)+) };
 }
 
 /// Logs at `ERROR`: `error!(logger, "MESSAGE", key = value, …)`. See [`info!`](crate::info!).
 #[macro_export]
 macro_rules! error {
-    ($log:expr, $($rest:tt)+) => { $crate::event!($log, $crate::Level::ERROR, $($rest)+) };
+    ($log:expr, $($rest:tt)+) => { $crate::__event_at!($crate::Level::ERROR, $log, $($rest)+) };
 }
 
-/// Turns `tracing`-style fields into `[(name, &dyn FieldValue), …]`.
+/// Splits `tracing`-style fields into their names and their values
+/// (`&dyn FieldValue`), then hands both to `__event_end!` with `$cx`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __fields {
-    (@ [$($out:tt)*]) => { [$($out)*] };
+    (@ $cx:tt [$($names:tt)*] [$($out:tt)*]) => { $crate::__event_end!($cx [$($names)*] [$($out)*]) };
     // `%` and `?` come first: an `expr` fragment that fails to parse is a
     // hard error, not a fall-through to the next rule.
-    (@ [$($out:tt)*] $($k:ident).+ = %$v:expr $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DisplayValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
+    (@ $cx:tt [$($names:tt)*] [$($out:tt)*] $($k:ident).+ = %$v:expr $(, $($rest:tt)*)?) => {
+        $crate::__fields!(@ $cx [$($names)* $crate::__private::stringify!($($k).+),] [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DisplayValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
     };
-    (@ [$($out:tt)*] $($k:ident).+ = ?$v:expr $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DebugValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
+    (@ $cx:tt [$($names:tt)*] [$($out:tt)*] $($k:ident).+ = ?$v:expr $(, $($rest:tt)*)?) => {
+        $crate::__fields!(@ $cx [$($names)* $crate::__private::stringify!($($k).+),] [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DebugValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
     };
-    (@ [$($out:tt)*] $($k:ident).+ = $v:expr $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ [$($out)* ($crate::__private::stringify!($($k).+), &$v as &dyn $crate::FieldValue),] $($($rest)*)?)
+    (@ $cx:tt [$($names:tt)*] [$($out:tt)*] $($k:ident).+ = $v:expr $(, $($rest:tt)*)?) => {
+        $crate::__fields!(@ $cx [$($names)* $crate::__private::stringify!($($k).+),] [$($out)* ($crate::__private::stringify!($($k).+), &$v as &dyn $crate::FieldValue),] $($($rest)*)?)
     };
-    (@ [$($out:tt)*] $k:literal = %$v:expr $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ [$($out)* ($k, &$crate::__private::DisplayValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
+    (@ $cx:tt [$($names:tt)*] [$($out:tt)*] $k:literal = %$v:expr $(, $($rest:tt)*)?) => {
+        $crate::__fields!(@ $cx [$($names)* $k,] [$($out)* ($k, &$crate::__private::DisplayValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
     };
-    (@ [$($out:tt)*] $k:literal = ?$v:expr $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ [$($out)* ($k, &$crate::__private::DebugValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
+    (@ $cx:tt [$($names:tt)*] [$($out:tt)*] $k:literal = ?$v:expr $(, $($rest:tt)*)?) => {
+        $crate::__fields!(@ $cx [$($names)* $k,] [$($out)* ($k, &$crate::__private::DebugValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
     };
-    (@ [$($out:tt)*] $k:literal = $v:expr $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ [$($out)* ($k, &$v as &dyn $crate::FieldValue),] $($($rest)*)?)
+    (@ $cx:tt [$($names:tt)*] [$($out:tt)*] $k:literal = $v:expr $(, $($rest:tt)*)?) => {
+        $crate::__fields!(@ $cx [$($names)* $k,] [$($out)* ($k, &$v as &dyn $crate::FieldValue),] $($($rest)*)?)
     };
-    (@ [$($out:tt)*] %$($k:ident).+ $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DisplayValue(&$($k).+) as &dyn $crate::FieldValue),] $($($rest)*)?)
+    (@ $cx:tt [$($names:tt)*] [$($out:tt)*] %$($k:ident).+ $(, $($rest:tt)*)?) => {
+        $crate::__fields!(@ $cx [$($names)* $crate::__private::stringify!($($k).+),] [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DisplayValue(&$($k).+) as &dyn $crate::FieldValue),] $($($rest)*)?)
     };
-    (@ [$($out:tt)*] ?$($k:ident).+ $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DebugValue(&$($k).+) as &dyn $crate::FieldValue),] $($($rest)*)?)
+    (@ $cx:tt [$($names:tt)*] [$($out:tt)*] ?$($k:ident).+ $(, $($rest:tt)*)?) => {
+        $crate::__fields!(@ $cx [$($names)* $crate::__private::stringify!($($k).+),] [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DebugValue(&$($k).+) as &dyn $crate::FieldValue),] $($($rest)*)?)
     };
-    (@ [$($out:tt)*] $($k:ident).+ $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ [$($out)* ($crate::__private::stringify!($($k).+), &$($k).+ as &dyn $crate::FieldValue),] $($($rest)*)?)
+    (@ $cx:tt [$($names:tt)*] [$($out:tt)*] $($k:ident).+ $(, $($rest:tt)*)?) => {
+        $crate::__fields!(@ $cx [$($names)* $crate::__private::stringify!($($k).+),] [$($out)* ($crate::__private::stringify!($($k).+), &$($k).+ as &dyn $crate::FieldValue),] $($($rest)*)?)
     };
 }

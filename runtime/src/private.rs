@@ -4,6 +4,10 @@
 pub use crate::field::{DebugValue, DisplayValue, FieldValue, Value};
 pub use crate::mirror::Site;
 pub use tracing::Span;
+pub use tracing_core::callsite::{DefaultCallsite, Identifier};
+pub use tracing_core::field::FieldSet;
+pub use tracing_core::metadata::Kind;
+pub use tracing_core::Metadata;
 
 /// A recorded argument of a service method, owned.
 #[inline]
@@ -20,7 +24,13 @@ pub fn value_debug(v: &dyn ::core::fmt::Debug) -> Value {
 
 /// Writes a line of an event macro and hands it to the `tracing` stack.
 #[inline]
-pub fn emit(logger: &Logger, site: &Site, level: Level, message: &str, fields: &[(&'static str, &dyn FieldValue)]) {
+pub fn emit(
+    logger: &Logger,
+    site: &'static [DefaultCallsite],
+    level: Level,
+    message: &str,
+    fields: &[(&'static str, &dyn FieldValue)],
+) {
     logger.emit(site, level, message, fields);
 }
 pub use crate::service::{

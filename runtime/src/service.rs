@@ -10,10 +10,10 @@ use std::time::Instant;
 
 use pin_project_lite::pin_project;
 
-use crate::field::{DebugValue, DisplayValue, FieldValue, Value};
-use crate::mirror::Site;
+use crate::field::{FieldValue, Value};
 use crate::span::MethodGuard;
 use crate::{Level, Logger};
+use tracing_core::callsite::DefaultCallsite;
 
 /// Builds a value from a worker's context, the way axum's extractors build
 /// it from a request.
@@ -144,11 +144,11 @@ impl MethodCall {
         }
     }
 
-    /// Opens the method's span, named like its line, when a subscriber
-    /// wants it.
-    pub fn open_span(&mut self, site: &'static Site, method: &'static str, args: &[Arg<'_>]) {
+    /// Opens the method's span (its `site` is named like its line), when a
+    /// subscriber wants it.
+    pub fn open_span(&mut self, site: &'static [DefaultCallsite], args: &[Arg<'_>]) {
         if crate::mirror::may_want(self.level) {
-            self.span = with_present(None, args, &[], |fields| site.span(method, self.level, fields));
+            self.span = with_present(None, args, &[], |fields| crate::mirror::span(site, self.level, fields));
         }
     }
 
@@ -159,7 +159,13 @@ impl MethodCall {
     }
 
     /// Writes `METHOD_END`, or `METHOD_ERROR` when `error` is set.
-    pub fn finish(self, site: &Site, method: &'static str, args: &[Arg<'_>], error: Option<ErrorText<'_>>) {
+    pub fn finish(
+        self,
+        site: &'static [DefaultCallsite],
+        method: &'static str,
+        args: &[Arg<'_>],
+        error: Option<ErrorText<'_>>,
+    ) {
         let elapsed_ms = crate::format::elapsed_ms(self.start);
         let (level, message) = match error {
             Some(_) => (Level::WARN, "METHOD_ERROR"),
@@ -247,10 +253,10 @@ impl fmt::Debug for ErrorText<'_> {
 }
 
 impl FieldValue for ErrorText<'_> {
-    fn record(&self, r: &mut dyn crate::Recorder) {
-        match self {
-            ErrorText::Display(e) => DisplayValue(*e).record(r),
-            ErrorText::Debug(e) => DebugValue(*e).record(r),
+    fn record<'b>(&'b self, r: &mut dyn crate::Recorder<'b>) {
+        match *self {
+            ErrorText::Display(e) => r.record_display(e),
+            ErrorText::Debug(e) => r.record_debug(e),
         }
     }
 }

@@ -12,7 +12,7 @@ use tracing_subscriber::layer::{self, Context, Filter, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::context;
-use crate::field::{FieldValue, Recorder};
+use crate::field::{FieldValue, ValueRef};
 use crate::format;
 use crate::mirror;
 use crate::Logger;
@@ -147,27 +147,6 @@ enum Slot {
     Text(Range<usize>),
 }
 
-/// A gathered field value, borrowing its text from the buffer.
-enum Gathered<'a> {
-    I64(i64),
-    U64(u64),
-    F64(f64),
-    Bool(bool),
-    Text(&'a str),
-}
-
-impl FieldValue for Gathered<'_> {
-    fn record(&self, r: &mut dyn Recorder) {
-        match *self {
-            Gathered::I64(v) => r.record_i64(v),
-            Gathered::U64(v) => r.record_u64(v),
-            Gathered::F64(v) => r.record_f64(v),
-            Gathered::Bool(v) => r.record_bool(v),
-            Gathered::Text(v) => r.record_str(v),
-        }
-    }
-}
-
 /// Fields written without a second buffer; more go through a `Vec`.
 const INLINE: usize = 16;
 
@@ -180,9 +159,9 @@ impl Collect {
         event.record(self);
         let meta = event.metadata();
         let target = meta.target();
-        let gathered: Vec<Gathered<'_>>;
-        let mut inline: [Gathered<'_>; INLINE] = std::array::from_fn(|_| Gathered::Bool(false));
-        let values: &[Gathered<'_>] = if self.fields.len() <= INLINE {
+        let gathered: Vec<ValueRef<'_>>;
+        let mut inline: [ValueRef<'_>; INLINE] = std::array::from_fn(|_| ValueRef::Bool(false));
+        let values: &[ValueRef<'_>] = if self.fields.len() <= INLINE {
             for (slot, (_, v)) in inline.iter_mut().zip(&self.fields) {
                 *slot = self.gathered(v);
             }
@@ -223,13 +202,13 @@ impl Collect {
         }
     }
 
-    fn gathered(&self, slot: &Slot) -> Gathered<'_> {
+    fn gathered(&self, slot: &Slot) -> ValueRef<'_> {
         match slot {
-            Slot::I64(v) => Gathered::I64(*v),
-            Slot::U64(v) => Gathered::U64(*v),
-            Slot::F64(v) => Gathered::F64(*v),
-            Slot::Bool(v) => Gathered::Bool(*v),
-            Slot::Text(range) => Gathered::Text(&self.text[range.clone()]),
+            Slot::I64(v) => ValueRef::I64(*v),
+            Slot::U64(v) => ValueRef::U64(*v),
+            Slot::F64(v) => ValueRef::F64(*v),
+            Slot::Bool(v) => ValueRef::Bool(*v),
+            Slot::Text(range) => ValueRef::Str(&self.text[range.clone()]),
         }
     }
 

@@ -80,9 +80,10 @@ use std::sync::Arc;
 
 use crate::context;
 use crate::field::{FieldValue, Value};
-use crate::mirror::{self, Site};
+use crate::mirror::{self, Shapes};
 use crate::panic::CatchPanic;
 use crate::{Level, Logger};
+use tracing_core::metadata::Kind;
 
 /// Why a job did not return `Ok`: the outcome [`run_job`] reports instead
 /// of letting an error or a panic escape.
@@ -199,8 +200,9 @@ impl<'a> Job<'a> {
         F: Future<Output = Result<T, E>>,
         E: fmt::Display,
     {
-        static JOB_SPAN: Site = Site::new(file!(), line!(), module_path!());
-        static JOB_START: Site = Site::new(file!(), line!(), module_path!());
+        static JOB_SPAN: Shapes = Shapes::new(Kind::SPAN, "job", Level::INFO, file!(), line!(), module_path!());
+        static JOB_START: Shapes =
+            Shapes::new(Kind::EVENT, mirror::LINE, Level::INFO, file!(), line!(), module_path!());
         // The hook asks `panic::will_be_caught` before printing.
         crate::process::install_panic_hook();
         let logger = self.logger.clone();
@@ -211,7 +213,7 @@ impl<'a> Job<'a> {
             let span_fields: Vec<(&'static str, &dyn FieldValue)> = std::iter::once(("txid", &txid as &dyn FieldValue))
                 .chain(start_fields.iter().copied())
                 .collect();
-            JOB_SPAN.span("job", Level::INFO, &span_fields)
+            JOB_SPAN.span(&span_fields)
         } else {
             None
         };
@@ -221,7 +223,9 @@ impl<'a> Job<'a> {
         }
         let kept = logger.keeper();
         let body = async {
-            logger.emit(&JOB_START, Level::INFO, "JOB_START", &start_fields);
+            logger.emit_then(Level::INFO, "JOB_START", &start_fields, |name, txid| {
+                JOB_START.line(name, txid, "JOB_START", &start_fields)
+            });
             let started = Instant::now();
             let outcome = match CatchPanic::new(fut).await {
                 Ok(Ok(value)) => Ok(value),

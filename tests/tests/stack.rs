@@ -435,3 +435,143 @@ fn an_unknown_log_level_warns_once_and_means_info() {
         [r#"logwire: LOG_LEVEL="loud" is not one of trace, debug, info, warn, error, off; logging at INFO"#]
     );
 }
+
+/// Forty field names, for the widest events.
+const FORTY: [&str; 40] = [
+    "f01", "f02", "f03", "f04", "f05", "f06", "f07", "f08", "f09", "f10", "f11", "f12", "f13", "f14", "f15", "f16",
+    "f17", "f18", "f19", "f20", "f21", "f22", "f23", "f24", "f25", "f26", "f27", "f28", "f29", "f30", "f31", "f32",
+    "f33", "f34", "f35", "f36", "f37", "f38", "f39", "f40",
+];
+
+/// Every field of a wide line reaches another layer: `info!` and a job's
+/// run-time `JOB_START` fields alike (tracing's own macros stop at 32).
+#[tokio::test(flavor = "current_thread")]
+async fn an_event_with_forty_fields_reaches_another_layer_with_all_forty() {
+    let recording = Recording::default();
+    let _stack = tracing::subscriber::set_default(tracing_subscriber::registry().with(recording.clone()));
+    let (log, captured) = Logger::capture("api");
+
+    logwire::info!(
+        log,
+        "WIDE",
+        f01 = 1,
+        f02 = 2,
+        f03 = 3,
+        f04 = 4,
+        f05 = 5,
+        f06 = 6,
+        f07 = 7,
+        f08 = 8,
+        f09 = 9,
+        f10 = 10,
+        f11 = 11,
+        f12 = 12,
+        f13 = 13,
+        f14 = 14,
+        f15 = 15,
+        f16 = 16,
+        f17 = 17,
+        f18 = 18,
+        f19 = 19,
+        f20 = 20,
+        f21 = 21,
+        f22 = 22,
+        f23 = 23,
+        f24 = 24,
+        f25 = 25,
+        f26 = 26,
+        f27 = 27,
+        f28 = 28,
+        f29 = 29,
+        f30 = 30,
+        f31 = 31,
+        f32 = 32,
+        f33 = 33,
+        f34 = 34,
+        f35 = 35,
+        f36 = 36,
+        f37 = 37,
+        f38 = 38,
+        f39 = 39,
+        f40 = 40
+    );
+    let mut job = logwire::worker::Job::new(&log, "job-wide");
+    for (i, name) in FORTY.iter().enumerate() {
+        job = job.field(name, i as u64 + 1);
+    }
+    job.run(async { Ok::<_, std::io::Error>(()) }).await.unwrap();
+
+    let numbered: BTreeMap<String, String> = FORTY
+        .iter()
+        .enumerate()
+        .map(|(i, n)| ((*n).to_owned(), (i + 1).to_string()))
+        .collect();
+    let mut expected = numbered.clone();
+    expected.extend(map(&[("message", "WIDE"), ("logger", "api")]));
+    assert_eq!(recording.event("WIDE").1, expected);
+    let mut expected = numbered.clone();
+    expected.extend(map(&[
+        ("message", "JOB_START"),
+        ("logger", "api"),
+        ("txid", "job-wide"),
+    ]));
+    assert_eq!(recording.event("JOB_START").1, expected);
+    let mut expected = numbered;
+    expected.insert("txid".to_owned(), "job-wide".to_owned());
+    assert_eq!(recording.span("job").1, expected);
+
+    let lines = captured.lines();
+    assert!(lines[0].ends_with(" - api - INFO - WIDE | f01=1 f02=2 f03=3 f04=4 f05=5 f06=6 f07=7 f08=8 f09=9 f10=10 f11=11 f12=12 f13=13 f14=14 f15=15 f16=16 f17=17 f18=18 f19=19 f20=20 f21=21 f22=22 f23=23 f24=24 f25=25 f26=26 f27=27 f28=28 f29=29 f30=30 f31=31 f32=32 f33=33 f34=34 f35=35 f36=36 f37=37 f38=38 f39=39 f40=40"), "{}", lines[0]);
+}
+
+/// One job call site writing jobs of different fields in turn (builds and
+/// deployments): each event and span carries its own job's fields.
+#[tokio::test(flavor = "current_thread")]
+async fn jobs_of_different_fields_in_turn_each_reach_another_layer_with_their_own() {
+    let recording = Recording::default();
+    let _stack = tracing::subscriber::set_default(tracing_subscriber::registry().with(recording.clone()));
+    let (log, _) = Logger::capture("worker");
+    for round in 0..3u64 {
+        let build = logwire::worker::Job::new(&log, format!("build-{round}"))
+            .field("origin", "req-1")
+            .field("project", "demo");
+        build.run(async { Ok::<_, std::io::Error>(()) }).await.unwrap();
+        let deploy = logwire::worker::Job::new(&log, format!("deploy-{round}"))
+            .field("origin", "req-2")
+            .field("build_id", round);
+        deploy.run(async { Ok::<_, std::io::Error>(()) }).await.unwrap();
+    }
+    let starts: Vec<BTreeMap<String, String>> = recording
+        .seen()
+        .into_iter()
+        .filter_map(|s| match s {
+            Seen::Event { fields, .. } if fields.get("message").map(String::as_str) == Some("JOB_START") => {
+                Some(fields)
+            }
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<BTreeMap<String, String>> = (0..3)
+        .flat_map(|round| {
+            let (b, d) = (format!("build-{round}"), format!("deploy-{round}"));
+            let r = round.to_string();
+            [
+                map(&[
+                    ("message", "JOB_START"),
+                    ("logger", "worker"),
+                    ("txid", &b),
+                    ("origin", "req-1"),
+                    ("project", "demo"),
+                ]),
+                map(&[
+                    ("message", "JOB_START"),
+                    ("logger", "worker"),
+                    ("txid", &d),
+                    ("origin", "req-2"),
+                    ("build_id", &r),
+                ]),
+            ]
+        })
+        .collect();
+    assert_eq!(starts, expected);
+}

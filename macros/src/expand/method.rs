@@ -173,6 +173,9 @@ fn wrap(imp: &Impl<'_>, m: &Method<'_>) -> ImplItemFn {
 /// What the recorded arguments become: the values copied when the call
 /// starts, and the fields of the line and of the span.
 struct FieldTokens {
+    /// The recorded arguments' keys, in order: the names of the span's
+    /// fields and of the line's between `method` and `elapsed_ms`.
+    keys: Vec<String>,
     captures: Vec<TokenStream>,
     line: Vec<TokenStream>,
     span: Vec<TokenStream>,
@@ -182,6 +185,7 @@ impl FieldTokens {
     fn of(recorded: &[Recorded<'_>]) -> FieldTokens {
         let private = quote!(::logwire::__private);
         let mut t = FieldTokens {
+            keys: Vec::new(),
             captures: Vec::new(),
             line: Vec::new(),
             span: Vec::new(),
@@ -189,11 +193,13 @@ impl FieldTokens {
         for r in recorded {
             match r {
                 Recorded::Secret(key) => {
+                    t.keys.push(key.clone());
                     let secret = quote!((#key, ::core::option::Option::Some(&"***" as &dyn #private::FieldValue)));
                     t.line.push(secret.clone());
                     t.span.push(secret);
                 }
                 Recorded::Value(key, arg, how) => {
+                    t.keys.push(key.clone());
                     let ident = arg.name;
                     let index = syn::Index::from(t.captures.len());
                     let span = arg.original.span();
@@ -304,16 +310,23 @@ fn fake_return(output: &ReturnType) -> TokenStream {
 /// span is wanted, so that the disabled path is a compare and a branch.
 fn start_call(name: &str, level: Level, may_fail: bool, fields: &FieldTokens) -> TokenStream {
     let private = quote!(::logwire::__private);
-    let (captures, span_fields) = (&fields.captures, &fields.span);
+    let (captures, span_fields, keys) = (&fields.captures, &fields.span, &fields.keys);
     quote! {
-        static __LOGWIRE_SPAN: #private::Site = #private::Site::new(::core::file!(), ::core::line!(), ::core::module_path!());
-        static __LOGWIRE_LINE: #private::Site = #private::Site::new(::core::file!(), ::core::line!(), ::core::module_path!());
+        // The method's span, and its line: METHOD_END at its level, METHOD_ERROR at WARN.
+        ::logwire::__site!(__LOGWIRE_SPAN, SPAN, #name, &[#(#keys),*], [#level]);
+        ::logwire::__site!(
+            __LOGWIRE_LINE,
+            EVENT,
+            "logwire line",
+            &["message", "logger", "txid", "method", #(#keys,)* "elapsed_ms", "error"],
+            [#level, ::logwire::__private::Level::WARN]
+        );
         #[allow(unused_imports)]
         use #private::{ArgPlain as _, ArgOther as _};
         let __logwire_state = match #private::MethodCall::start(&self.logger, #level, #may_fail) {
             ::core::option::Option::Some(mut __logwire_call) => {
                 let __logwire_args = (#(#captures,)*);
-                __logwire_call.open_span(&__LOGWIRE_SPAN, #name, &[#(#span_fields),*]);
+                __logwire_call.open_span(&__LOGWIRE_SPAN.1, &[#(#span_fields),*]);
                 ::core::option::Option::Some((__logwire_call, __logwire_args))
             }
             ::core::option::Option::None => ::core::option::Option::None,
@@ -330,7 +343,7 @@ fn finish_call(name: &str, fields: &FieldTokens) -> TokenStream {
         #[allow(unused_imports)]
         use #private::{OutcomeDebug as _, OutcomeDisplay as _, OutcomeOther as _};
         let __logwire_error = (&&#private::Wrap(&__logwire_ret)).__logwire_outcome();
-        __logwire_call.finish(&__LOGWIRE_LINE, #name, &[#(#line),*], __logwire_error);
+        __logwire_call.finish(&__LOGWIRE_LINE.1, #name, &[#(#line),*], __logwire_error);
     }
 }
 

@@ -207,6 +207,11 @@ impl<W: fmt::Write> Limited<W> {
     }
 }
 
+thread_local! {
+    /// A formatted value that needs quoting, while it is escaped back into the line.
+    static RAW: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
 /// Writes a field value in the readable format, cut at the given length.
 struct ReadableValue<'a>(&'a mut String, usize);
 
@@ -220,13 +225,28 @@ impl ReadableValue<'_> {
             return;
         }
         if escape::needs_quotes(&self.0[start..]) {
-            let raw = self.0.split_off(start);
-            escape::push_value(self.0, &raw);
+            // Moved aside into a reused buffer (a `?value` of a string or a
+            // path always needs quotes): no allocation once warm.
+            RAW.with(|cell| match cell.try_borrow_mut() {
+                Ok(mut raw) => {
+                    raw.clear();
+                    raw.push_str(&self.0[start..]);
+                    self.0.truncate(start);
+                    escape::push_value(self.0, &raw);
+                    if raw.capacity() > 64 * 1024 {
+                        *raw = String::new();
+                    }
+                }
+                Err(_) => {
+                    let raw = self.0.split_off(start);
+                    escape::push_value(self.0, &raw);
+                }
+            });
         }
     }
 }
 
-impl Recorder for ReadableValue<'_> {
+impl<'a> Recorder<'a> for ReadableValue<'_> {
     fn record_i64(&mut self, v: i64) {
         self.0.push_str(itoa::Buffer::new().format(v));
     }
@@ -318,7 +338,7 @@ impl JsonValue<'_> {
     }
 }
 
-impl Recorder for JsonValue<'_> {
+impl<'a> Recorder<'a> for JsonValue<'_> {
     fn record_i64(&mut self, v: i64) {
         self.0.push_str(itoa::Buffer::new().format(v));
     }
