@@ -13,49 +13,15 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::thread::LocalKey;
 
 use pin_project_lite::pin_project;
 
+use crate::ambient::{current, Enter, Slot, KEPT, TXID};
 use crate::keep::Kept;
 use crate::Logger;
 
 thread_local! {
-    static TXID: RefCell<Option<Arc<str>>> = const { RefCell::new(None) };
     static LOGGER: RefCell<Option<Logger>> = const { RefCell::new(None) };
-    /// The DEBUG lines kept for the current request or job, when its logger
-    /// keeps them for failures.
-    static KEPT: RefCell<Option<Arc<Kept>>> = const { RefCell::new(None) };
-}
-
-/// Whether the current request or job keeps lines below its level.
-#[inline]
-pub(crate) fn keeping() -> bool {
-    KEPT.with(|c| c.try_borrow().is_ok_and(|k| k.is_some()))
-}
-
-/// Calls `f` with the current request's or job's kept lines, if it keeps any.
-pub(crate) fn with_kept(f: impl FnOnce(&Kept)) {
-    KEPT.with(|c| {
-        if let Ok(k) = c.try_borrow() {
-            if let Some(k) = k.as_deref() {
-                f(k);
-            }
-        }
-    });
-}
-
-/// Calls `f` with the current transaction id without copying it.
-pub(crate) fn with_txid<R>(f: impl FnOnce(Option<&str>) -> R) -> R {
-    TXID.with(|c| match c.try_borrow() {
-        Ok(id) => f(id.as_deref()),
-        Err(_) => f(None),
-    })
-}
-
-/// The current transaction id, shared.
-pub(crate) fn current_txid() -> Option<Arc<str>> {
-    current(&TXID)
 }
 
 /// Calls `f` with the current logger, or `fallback` outside any scope.
@@ -70,45 +36,6 @@ pub(crate) fn with_logger<R>(fallback: &Logger, f: impl FnOnce(&Logger) -> R) ->
 #[cfg(feature = "worker")]
 pub(crate) fn current_logger() -> Option<Logger> {
     current(&LOGGER)
-}
-
-fn current<T: Clone + 'static>(key: &'static LocalKey<RefCell<Option<T>>>) -> Option<T> {
-    key.with(|c| c.try_borrow().ok().and_then(|v| v.clone()))
-}
-
-/// A value to put in force for a scope, or `Keep` to leave the outer one.
-#[derive(Debug)]
-enum Slot<T> {
-    Keep,
-    Set(Option<T>),
-}
-
-/// Swaps a slot's value with the thread's for as long as it lives.
-struct Enter<'a, T: 'static> {
-    key: &'static LocalKey<RefCell<Option<T>>>,
-    value: Option<&'a mut Option<T>>,
-}
-
-impl<'a, T> Enter<'a, T> {
-    fn new(key: &'static LocalKey<RefCell<Option<T>>>, slot: &'a mut Slot<T>) -> Self {
-        let value = match slot {
-            Slot::Keep => None,
-            Slot::Set(value) => {
-                key.with(|c| std::mem::swap(&mut *c.borrow_mut(), value));
-                Some(value)
-            }
-        };
-        Enter { key, value }
-    }
-}
-
-impl<T> Drop for Enter<'_, T> {
-    fn drop(&mut self) {
-        // Runs on unwind too, so a panic inside a scope never leaks its id.
-        if let Some(value) = self.value.as_deref_mut() {
-            self.key.with(|c| std::mem::swap(&mut *c.borrow_mut(), value));
-        }
-    }
 }
 
 pin_project! {
@@ -217,4 +144,33 @@ pub(crate) fn logger_sync<R>(logger: Logger, f: impl FnOnce() -> R) -> R {
     let mut slot = Slot::Set(Some(logger));
     let _enter = Enter::new(&LOGGER, &mut slot);
     f()
+}
+
+/// The current logger's scopes, beside the logger's other methods in the
+/// docs: `logger.in_scope(..)` and `logger.scope(..)`.
+impl Logger {
+    /// Runs `f` with this logger as the *current logger*: the one that
+    /// [`logwire::layer`](crate::layer()) writes the `tracing` events of
+    /// libraries to. The default dispatcher is left as it is.
+    ///
+    /// ```
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let (api, _) = logwire::Logger::capture("api");
+    /// let (job, captured) = logwire::Logger::capture("job");
+    /// let stack = tracing_subscriber::registry().with(logwire::layer(&api));
+    /// tracing::subscriber::with_default(stack, || {
+    ///     job.in_scope(|| tracing::info!(rows = 3, "query done"));
+    /// });
+    /// assert!(captured.lines()[0].ends_with(" - job - INFO - query done | target=rust_out rows=3"));
+    /// ```
+    pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        logger_sync(self.clone(), f)
+    }
+
+    /// Runs `fut` with this logger as the current logger across every
+    /// `.await`; see [`in_scope`](Self::in_scope).
+    pub fn scope<F: Future>(&self, fut: F) -> Scoped<F> {
+        with_logger_scope(self.clone(), fut)
+    }
 }

@@ -85,6 +85,12 @@
 //!   working) and a thread that reopens every file;
 //! - [`init`], only when called: the global default `tracing` subscriber.
 //!
+//! Like every `tracing` macro, logwire's macros and `#[service]` methods
+//! register their callsites (in `static`s, one per level they log at) with
+//! tracing-core's global registry the first time a subscriber may want
+//! them; a job's `JOB_START` fields, known only at run time, get callsites
+//! made once per distinct list of names, at most 256 in a process.
+//!
 //! # Where things are
 //!
 //! - [`Logger`], [`file_logger`], [`console_logger`], [`Logger::capture`]
@@ -171,6 +177,7 @@
 
 mod macros;
 
+mod ambient;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod capture;

@@ -6,8 +6,8 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use crate::ambient;
 use crate::capture::{Captured, Record};
-use crate::context;
 use crate::field::Value;
 use crate::format::{self, Event, Format, LineContext};
 use crate::keep::{At, Kept, Replay};
@@ -56,7 +56,7 @@ impl LineWriter {
                 span,
                 trace_id,
             };
-            kept.push(owner, at, context::current_txid(), ev.level, ev.message, ev.fields);
+            kept.push(owner, at, ambient::current_txid(), ev.level, ev.message, ev.fields);
         });
     }
 
@@ -115,7 +115,7 @@ impl LineWriter {
         to: impl FnOnce(&str, &dyn Fn() -> Record),
     ) {
         let span = span::current();
-        context::with_txid(|txid| {
+        ambient::with_txid(|txid| {
             with_trace_id(|trace_id| {
                 let cx = LineContext {
                     time,

@@ -1,7 +1,6 @@
 //! The `Logger`: a name, a level, a format and its sinks.
 
 use std::fmt;
-use std::future::Future;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -11,8 +10,8 @@ use std::time::SystemTime;
 use tracing_core::callsite::DefaultCallsite;
 use tracing_core::LevelFilter;
 
+use crate::ambient;
 use crate::capture::Captured;
-use crate::context::{self, Scoped};
 use crate::field::FieldValue;
 use crate::format::{Event, Format};
 use crate::keep::{At, Kept, Replay};
@@ -212,7 +211,7 @@ impl Logger {
         if n > bits as u8 {
             return false;
         }
-        n <= (bits >> 8) as u8 || context::keeping()
+        n <= (bits >> 8) as u8 || ambient::keeping()
     }
 
     /// The most verbose level this logger writes or keeps now.
@@ -256,7 +255,7 @@ impl Logger {
             self.inner.writer.write(ev);
             true
         } else {
-            context::with_kept(|kept| {
+            ambient::with_kept(|kept| {
                 let owner: Arc<dyn Replay> = self.inner.clone();
                 self.inner.writer.keep(ev, kept, &owner);
             });
@@ -322,31 +321,6 @@ impl Logger {
         })
     }
 
-    /// Runs `f` with this logger as the *current logger*: the one that
-    /// [`logwire::layer`](crate::layer()) writes the `tracing` events of
-    /// libraries to. The default dispatcher is left as it is.
-    ///
-    /// ```
-    /// use tracing_subscriber::prelude::*;
-    ///
-    /// let (api, _) = logwire::Logger::capture("api");
-    /// let (job, captured) = logwire::Logger::capture("job");
-    /// let stack = tracing_subscriber::registry().with(logwire::layer(&api));
-    /// tracing::subscriber::with_default(stack, || {
-    ///     job.in_scope(|| tracing::info!(rows = 3, "query done"));
-    /// });
-    /// assert!(captured.lines()[0].ends_with(" - job - INFO - query done | target=rust_out rows=3"));
-    /// ```
-    pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
-        context::logger_sync(self.clone(), f)
-    }
-
-    /// Runs `fut` with this logger as the current logger across every
-    /// `.await`; see [`in_scope`](Self::in_scope).
-    pub fn scope<F: Future>(&self, fut: F) -> Scoped<F> {
-        context::with_logger_scope(self.clone(), fut)
-    }
-
     pub(crate) fn writer(&self) -> &LineWriter {
         &self.inner.writer
     }
@@ -382,7 +356,7 @@ impl Logger {
         }
         // Checked here too, so that a line no subscriber wants skips the txid lookup.
         if crate::mirror::may_want(level) {
-            context::with_txid(|txid| mirror(&self.inner.writer.name, txid));
+            ambient::with_txid(|txid| mirror(&self.inner.writer.name, txid));
         }
     }
 }
@@ -524,7 +498,11 @@ impl LoggerBuilder {
         if self.file {
             let dir = self.root.take().unwrap_or_else(crate::log_root);
             let path = dir.join(format!("{}.log", self.name));
-            sinks.push(Sink::File(FileSink::shared(path, self.max_bytes, self.backups)));
+            sinks.push(Sink::File(crate::sink::registry::shared(
+                path,
+                self.max_bytes,
+                self.backups,
+            )));
             // The flusher thread and the exit and fork hooks, with the first file.
             crate::process::start_file_sinks();
             root = Some(dir);

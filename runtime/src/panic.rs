@@ -42,7 +42,7 @@ impl Pending {
             self.location.as_deref().unwrap_or("<unknown>"),
             self.message
         );
-        crate::context::with_txid(|txid| {
+        crate::ambient::with_txid(|txid| {
             if let Some(txid) = txid {
                 text.push_str(&format!("note: caught inside request or job {txid}, not by logwire\n"));
             }

@@ -25,7 +25,7 @@ pub use crate::context::Scoped;
 
 /// The transaction id of the current scope, if any.
 pub fn current() -> Option<String> {
-    context::with_txid(|id| id.map(str::to_owned))
+    crate::ambient::with_txid(|id| id.map(str::to_owned))
 }
 
 /// Runs `f` with `id` as the transaction id; the previous id (if any) is

@@ -13,10 +13,13 @@ use crate::ast::Struct;
 use crate::attr::Inject;
 
 pub(super) fn expand(s: &Struct<'_>) -> TokenStream {
-    super::variants(s).iter().map(|v| expand_variant(s, v)).collect()
+    super::fields::variants(s)
+        .iter()
+        .map(|v| expand_variant(s, v))
+        .collect()
 }
 
-fn expand_variant(s: &Struct<'_>, variant: &super::Variant) -> TokenStream {
+fn expand_variant(s: &Struct<'_>, variant: &super::fields::Variant) -> TokenStream {
     let ident = &s.original.ident;
     let axum = quote!(::logwire::__private::axum);
     let mut generics = s.original.generics.clone();
@@ -28,8 +31,8 @@ fn expand_variant(s: &Struct<'_>, variant: &super::Variant) -> TokenStream {
 
     let mut values = Vec::new();
     for (i, f) in s.fields.iter().enumerate().filter(|(i, _)| variant.present[*i]) {
-        let (name, ty, cfgs) = (f.ident, f.ty, super::cfgs(f));
-        if i == 0 && f.ident == "logger" && super::injected(f).is_none() {
+        let (name, ty, cfgs) = (f.ident, f.ty, super::fields::cfgs(f));
+        if i == 0 && f.ident == "logger" && super::fields::injected(f).is_none() {
             // Not awaited: the future must not depend on this type, which
             // may be one the user has yet to import.
             where_clause
@@ -43,9 +46,9 @@ fn expand_variant(s: &Struct<'_>, variant: &super::Variant) -> TokenStream {
             });
             continue;
         }
-        match super::injected(f) {
+        match super::fields::injected(f) {
             Some(Inject::Default) => {
-                let value = super::default_value(ty, &s.original.generics, where_clause);
+                let value = super::fields::default_value(ty, &s.original.generics, where_clause);
                 values.push(quote!(#(#cfgs)* #name: #value));
             }
             Some(Inject::FromRef) => {

@@ -10,11 +10,11 @@ pub(super) fn expand(s: &Struct<'_>) -> TokenStream {
     let vis = &s.original.vis;
     let (impl_generics, ty_generics, where_clause) = s.original.generics.split_for_impl();
     let params = s.fields.iter().map(|f| {
-        let (name, ty, cfgs) = (f.ident, f.ty, super::cfgs(f));
+        let (name, ty, cfgs) = (f.ident, f.ty, super::fields::cfgs(f));
         quote!(#(#cfgs)* #name: #ty)
     });
     let names = s.fields.iter().map(|f| {
-        let (name, cfgs) = (f.ident, super::cfgs(f));
+        let (name, cfgs) = (f.ident, super::fields::cfgs(f));
         quote!(#(#cfgs)* #name)
     });
     let doc = format!("Builds a `{ident}` from its logger and its dependencies, in field order.");

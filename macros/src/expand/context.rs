@@ -8,10 +8,13 @@ use crate::ast::Struct;
 use crate::attr::Inject;
 
 pub(super) fn expand(s: &Struct<'_>) -> TokenStream {
-    super::variants(s).iter().map(|v| expand_variant(s, v)).collect()
+    super::fields::variants(s)
+        .iter()
+        .map(|v| expand_variant(s, v))
+        .collect()
 }
 
-fn expand_variant(s: &Struct<'_>, variant: &super::Variant) -> TokenStream {
+fn expand_variant(s: &Struct<'_>, variant: &super::fields::Variant) -> TokenStream {
     let ident = &s.original.ident;
     let mut generics = s.original.generics.clone();
     generics.params.push(parse_quote!(__LogwireCtx: ?::core::marker::Sized));
@@ -24,9 +27,9 @@ fn expand_variant(s: &Struct<'_>, variant: &super::Variant) -> TokenStream {
         .filter(|(_, p)| **p)
         .map(|(f, _)| f)
     {
-        let (name, ty, cfgs) = (f.ident, f.ty, super::cfgs(f));
-        if matches!(super::injected(f), Some(Inject::Default)) {
-            let value = super::default_value(ty, &s.original.generics, where_clause);
+        let (name, ty, cfgs) = (f.ident, f.ty, super::fields::cfgs(f));
+        if matches!(super::fields::injected(f), Some(Inject::Default)) {
+            let value = super::fields::default_value(ty, &s.original.generics, where_clause);
             values.push(quote!(#(#cfgs)* #name: #value));
         } else {
             where_clause

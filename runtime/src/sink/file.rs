@@ -104,15 +104,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl FileSink {
-    /// The sink for `path`, shared with any other logger of this process
-    /// that writes the same file (the process registry keeps them). Never
-    /// fails: a file that cannot be opened falls back to stderr after one
-    /// warning.
-    pub(crate) fn shared(path: PathBuf, max_bytes: u64, backups: usize) -> &'static FileSink {
-        super::registry::file_sink(&path.clone(), || FileSink::open(path, max_bytes, backups))
-    }
-
-    fn open(path: PathBuf, max_bytes: u64, backups: usize) -> FileSink {
+    /// A sink of its own for `path`; loggers share one through
+    /// [`registry::shared`](super::registry::shared). Never fails: a file
+    /// that cannot be opened falls back to stderr after one warning.
+    pub(crate) fn open(path: PathBuf, max_bytes: u64, backups: usize) -> FileSink {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -236,7 +231,7 @@ impl FileSink {
             if let Err(e) = self.write_batch(io, &mut rest) {
                 if !io.write_error_reported {
                     io.write_error_reported = true;
-                    crate::sink::warn_stderr!(
+                    super::stderr::warn_stderr!(
                         "logwire: cannot write log file {}: {e}; writing its lines to stderr instead",
                         self.path.display()
                     );
@@ -496,7 +491,7 @@ fn open_log(path: &Path) -> io::Result<File> {
 }
 
 fn fall_back(path: &Path, e: &io::Error) -> Output {
-    crate::sink::warn_stderr!(
+    super::stderr::warn_stderr!(
         "logwire: cannot open log file {}: {e}; logging to stderr instead",
         path.display()
     );

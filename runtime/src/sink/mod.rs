@@ -4,10 +4,12 @@
 pub(crate) mod file;
 pub(crate) mod flusher;
 pub(crate) mod registry;
+mod stderr;
 
 use std::io::{self, Write};
 
 pub(crate) use file::FileSink;
+pub(crate) use stderr::warn_stderr;
 
 /// One destination of a logger's lines.
 #[derive(Clone)]
@@ -82,17 +84,6 @@ pub fn flush_all() {
 pub(crate) fn resume_batching() {
     flusher::start();
 }
-
-/// Writes a warning to stderr as one line in one `write`, so that another
-/// process sharing the terminal or file cannot land inside it.
-macro_rules! warn_stderr {
-    ($($arg:tt)*) => {{
-        let mut line = ::std::format!($($arg)*);
-        line.push('\n');
-        let _ = ::std::io::Write::write_all(&mut ::std::io::stderr(), line.as_bytes());
-    }};
-}
-pub(crate) use warn_stderr;
 
 /// Writes a line to stdout; the console never fails the caller.
 pub(crate) fn write_stdout(line: &[u8]) {

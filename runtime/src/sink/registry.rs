@@ -3,7 +3,7 @@
 //! exit hook always finds it: a sink dropped on another thread while `main`
 //! returns could otherwise lose its last batch).
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::file::FileSink;
@@ -16,13 +16,15 @@ pub(crate) fn registry() -> MutexGuard<'static, Vec<&'static FileSink>> {
     OPEN.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The sink for `path`: the process's one, or a new one made by `make`.
-pub(crate) fn file_sink(path: &Path, make: impl FnOnce() -> FileSink) -> &'static FileSink {
+/// The sink for `path`, shared with any other logger of this process that
+/// writes the same file: the process's one, or a new one with these file
+/// options. Never fails (see [`FileSink::open`]).
+pub(crate) fn shared(path: PathBuf, max_bytes: u64, backups: usize) -> &'static FileSink {
     let mut open = registry();
     if let Some(existing) = open.iter().find(|s| s.path() == path) {
         return existing;
     }
-    let sink: &'static FileSink = Box::leak(Box::new(make()));
+    let sink: &'static FileSink = Box::leak(Box::new(FileSink::open(path, max_bytes, backups)));
     open.push(sink);
     sink
 }
