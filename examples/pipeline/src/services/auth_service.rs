@@ -12,7 +12,7 @@ use rusqlite::OptionalExtension;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::AppError;
+use super::error::AppError;
 use crate::config::AppConfig;
 use crate::db::{now, Db};
 

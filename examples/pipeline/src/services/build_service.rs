@@ -6,7 +6,8 @@ use logwire::Logger;
 use rusqlite::OptionalExtension;
 use serde::Serialize;
 
-use super::{AppError, User};
+use super::auth_service::User;
+use super::error::AppError;
 use crate::config::AppConfig;
 use crate::db::{now, Db, Status, WorkTable};
 

@@ -4,7 +4,9 @@ use logwire::Logger;
 use rusqlite::OptionalExtension;
 use serde::Serialize;
 
-use super::{AppError, BuildService, User};
+use super::auth_service::User;
+use super::build_service::BuildService;
+use super::error::AppError;
 use crate::db::{now, Db, Status, WorkTable};
 
 /// A deployment as the API shows it.

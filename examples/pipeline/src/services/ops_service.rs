@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use logwire::{LevelFilter, Logger};
 
-use super::{AppError, User};
+use super::auth_service::User;
+use super::error::AppError;
 
 /// Who may change levels: the admin user only.
 const ADMIN: &str = "admin";

@@ -3,8 +3,8 @@
 use logwire::worker::Job;
 use logwire::FromContext;
 
+use super::context::WorkerCtx;
 use super::script::{JobError, Missing, Script};
-use super::WorkerCtx;
 use crate::services::{Build, BuildService};
 
 pub async fn process(ctx: &WorkerCtx, build: Build) {

@@ -4,8 +4,8 @@
 use logwire::worker::Job;
 use logwire::FromContext;
 
+use super::context::WorkerCtx;
 use super::script::{JobError, Missing, Script};
-use super::WorkerCtx;
 use crate::services::{Deployment, DeploymentService};
 
 pub async fn process(ctx: &WorkerCtx, deployment: Deployment) {

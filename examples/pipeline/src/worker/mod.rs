@@ -2,9 +2,12 @@
 //! or deployment, services built from the worker's context.
 
 mod build_processor;
+mod context;
 mod deploy_processor;
 mod owner;
 mod script;
+
+pub use context::WorkerCtx;
 
 use std::time::Duration;
 
@@ -14,18 +17,6 @@ use crate::config::AppConfig;
 use crate::db::Db;
 use crate::services::{BuildService, DeploymentService};
 use crate::Failure;
-
-/// What the worker's services are built from: the logger, the database
-/// and the configuration, each provided to `from_context`.
-#[derive(logwire::Context)]
-pub struct WorkerCtx {
-    pub logger: Logger,
-    pub db: Db,
-    pub config: AppConfig,
-    /// This worker, as recorded with the jobs it claims.
-    #[context(skip)]
-    pub me: String,
-}
 
 /// Runs until SIGTERM or Ctrl-C; the job in hand always finishes.
 pub async fn run(logger: Logger, config: AppConfig, db: Db) -> Result<(), Failure> {
