@@ -250,17 +250,25 @@ impl Logger {
     /// Writes `ev` if its level is written, else keeps it for the current
     /// request's or job's failure if it keeps lines; says whether it was
     /// written.
+    #[inline]
     pub(crate) fn write_event(&self, ev: &Event<'_>) -> bool {
         if self.writes(ev.level) {
             self.inner.writer.write(ev);
             true
         } else {
-            ambient::with_kept(|kept| {
-                let owner: Arc<dyn Replay> = self.inner.clone();
-                self.inner.writer.keep(ev, kept, &owner);
-            });
+            self.keep(ev);
             false
         }
+    }
+
+    /// Keeps `ev` for the current request's or job's failure, if it keeps lines.
+    #[cold]
+    #[inline(never)]
+    fn keep(&self, ev: &Event<'_>) {
+        ambient::with_kept(|kept| {
+            let owner: Arc<dyn Replay> = self.inner.clone();
+            self.inner.writer.keep(ev, kept, &owner);
+        });
     }
 
     /// Makes sure every line logged so far is written to its file (or

@@ -16,7 +16,7 @@
 //! (when set), then the line's own fields, as many as it has.
 
 use std::fmt;
-use std::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use tracing_core::callsite::{Callsite, DefaultCallsite, Identifier};
@@ -207,7 +207,7 @@ pub(crate) struct Shapes {
     line: u32,
     module: &'static str,
     /// The shapes seen here; a new one takes the lock once, to be made.
-    seen: [AtomicPtr<DynCallsite>; SLOTS],
+    seen: [OnceLock<&'static DynCallsite>; SLOTS],
 }
 
 /// Shapes a site finds without a lock; more are found under it.
@@ -232,7 +232,7 @@ impl Shapes {
             file,
             line,
             module,
-            seen: [const { AtomicPtr::new(std::ptr::null_mut()) }; SLOTS],
+            seen: [const { OnceLock::new() }; SLOTS],
         }
     }
 
@@ -266,12 +266,7 @@ impl Shapes {
     fn callsite(&'static self, fields: &[(&'static str, &dyn FieldValue)]) -> Option<&'static DynCallsite> {
         let names = || fields.iter().map(|(k, _)| *k);
         for slot in &self.seen {
-            let cs = slot.load(Ordering::Acquire);
-            if cs.is_null() {
-                break;
-            }
-            // SAFETY: a non-null slot holds a callsite leaked by `make`, never freed.
-            let cs: &'static DynCallsite = unsafe { &*cs };
+            let Some(cs) = slot.get() else { break };
             if cs.own_names.iter().copied().eq(names()) {
                 return Some(cs);
             }
@@ -309,10 +304,9 @@ impl Shapes {
             }
         };
         for slot in &self.seen {
-            let ptr = (cs as *const DynCallsite).cast_mut();
-            match slot.compare_exchange(std::ptr::null_mut(), ptr, Ordering::AcqRel, Ordering::Acquire) {
-                Ok(_) => break,
-                Err(other) if other == ptr => break,
+            match slot.set(cs) {
+                Ok(()) => break,
+                Err(_) if slot.get().is_some_and(|other| std::ptr::eq(*other, cs)) => break,
                 Err(_) => {}
             }
         }

@@ -325,7 +325,7 @@ impl ApiLayer {
     fn txid_for(&self, headers: &axum::http::HeaderMap) -> Arc<str> {
         match headers.get(&X_REQUEST_ID).and_then(|v| v.to_str().ok()) {
             Some(id) if self.accept_request_id && request_id::acceptable(id) => Arc::from(id),
-            _ => Arc::from(request_id::new_uuid_v4()),
+            _ => request_id::new_uuid_v4(),
         }
     }
 }

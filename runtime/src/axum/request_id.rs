@@ -3,6 +3,7 @@
 use std::cell::Cell;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
 
 thread_local! {
     // xorshift128+ seeded once per thread from the OS (through RandomState):
@@ -29,23 +30,25 @@ fn next() -> u64 {
     })
 }
 
-/// A random UUID v4 as lowercase hex with dashes.
-pub(crate) fn new_uuid_v4() -> String {
+/// A random UUID v4 as lowercase hex with dashes, in one allocation.
+pub(crate) fn new_uuid_v4() -> Arc<str> {
     let mut bytes = [0u8; 16];
     bytes[..8].copy_from_slice(&next().to_le_bytes());
     bytes[8..].copy_from_slice(&next().to_le_bytes());
     bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
     bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(36);
+    let mut out = [b'-'; 36];
+    let mut at = 0;
     for (i, b) in bytes.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
-            out.push('-');
+            at += 1;
         }
-        out.push(HEX[usize::from(b >> 4)] as char);
-        out.push(HEX[usize::from(b & 0xf)] as char);
+        out[at] = HEX[usize::from(b >> 4)];
+        out[at + 1] = HEX[usize::from(b & 0xf)];
+        at += 2;
     }
-    out
+    Arc::from(std::str::from_utf8(&out).expect("hex digits and dashes are ASCII"))
 }
 
 /// Whether a client's `x-request-id` may be used as the transaction id:
@@ -66,6 +69,14 @@ mod tests {
         let id = new_uuid_v4();
         assert_eq!(id.len(), 36);
         assert_eq!(&id[14..15], "4");
+        assert!(
+            id.char_indices().all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit() && !c.is_ascii_uppercase()
+            }),
+            "{id}"
+        );
         assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"));
         assert_ne!(new_uuid_v4(), id);
     }

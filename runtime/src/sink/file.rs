@@ -27,7 +27,6 @@
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::os::unix::io::{AsFd, AsRawFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -262,7 +261,7 @@ impl FileSink {
         };
         // The guard borrows the lock file, which stays open for the whole
         // batch: only the log itself is reopened below.
-        let _held = Flock::exclusive(lock.as_fd())?;
+        let _held = Flock::exclusive(lock)?;
         self.follow_rotation(file)?;
         end_last_line(file)?;
         while !rest.is_empty() {
@@ -498,21 +497,19 @@ fn fall_back(path: &Path, e: &io::Error) -> Output {
     Output::Stderr(e.to_string())
 }
 
-/// An exclusive `flock`, released on drop; it borrows the descriptor, so
-/// the lock file cannot be closed while the lock is held.
-struct Flock<'fd>(BorrowedFd<'fd>);
+/// An exclusive `flock` (std's `File::lock`, the lock other processes of
+/// this library and the `logwire` tool take), released on drop; it borrows
+/// the lock file, so the file cannot be closed while the lock is held.
+struct Flock<'f>(&'f File);
 
-impl<'fd> Flock<'fd> {
-    fn exclusive(fd: BorrowedFd<'fd>) -> io::Result<Self> {
+impl<'f> Flock<'f> {
+    fn exclusive(lock: &'f File) -> io::Result<Self> {
         loop {
-            // SAFETY: flock on a descriptor the borrow keeps open; no memory
-            // is involved.
-            if unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX) } == 0 {
-                return Ok(Flock(fd));
-            }
-            let e = io::Error::last_os_error();
-            if e.kind() != io::ErrorKind::Interrupted {
-                return Err(e);
+            match lock.lock() {
+                Ok(()) => return Ok(Flock(lock)),
+                // A signal while waiting for another process's rotation.
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
             }
         }
     }
@@ -520,8 +517,8 @@ impl<'fd> Flock<'fd> {
 
 impl Drop for Flock<'_> {
     fn drop(&mut self) {
-        // SAFETY: as above; unlocking a lock we hold on a descriptor still open.
-        unsafe { libc::flock(self.0.as_raw_fd(), libc::LOCK_UN) };
+        // Closing the lock file would release it too; it stays open for the next batch.
+        let _ = self.0.unlock();
     }
 }
 
