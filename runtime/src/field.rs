@@ -1,7 +1,8 @@
 //! Field values: what may stand on the right of `key = value` in an event.
 
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write as _};
+use std::ops::Range;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -273,6 +274,56 @@ impl FieldValue for ValueRef<'_> {
             ValueRef::Str(v) => r.record_str(v),
             ValueRef::Display(v) => r.record_display(v),
             ValueRef::Debug(v) => r.record_debug(v),
+        }
+    }
+}
+
+/// A field value copied into a text buffer that the owner keeps beside it:
+/// how the library-event layer gathers an event's fields and how kept
+/// DEBUG lines are stored, without an allocation per value.
+#[derive(Clone, Debug)]
+pub(crate) enum Slot {
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    Bool(bool),
+    /// Text, and what `Display` or `Debug` wrote, in the buffer.
+    Text(Range<usize>),
+}
+
+impl Slot {
+    /// Copies `v` into a slot, its text (formatted if need be) appended to `text`.
+    pub(crate) fn store(v: &dyn FieldValue, text: &mut String) -> Slot {
+        let start = text.len();
+        let wrote = |text: &mut String| Slot::Text(start..text.len());
+        match ValueRef::of(v) {
+            ValueRef::I64(v) => Slot::I64(v),
+            ValueRef::U64(v) => Slot::U64(v),
+            ValueRef::F64(v) => Slot::F64(v),
+            ValueRef::Bool(v) => Slot::Bool(v),
+            ValueRef::Str(v) => {
+                text.push_str(v);
+                wrote(text)
+            }
+            ValueRef::Display(v) => {
+                let _ = write!(text, "{v}");
+                wrote(text)
+            }
+            ValueRef::Debug(v) => {
+                let _ = write!(text, "{v:?}");
+                wrote(text)
+            }
+        }
+    }
+
+    /// The value, its text read from the buffer it was stored in.
+    pub(crate) fn get<'a>(&self, text: &'a str) -> ValueRef<'a> {
+        match self {
+            Slot::I64(v) => ValueRef::I64(*v),
+            Slot::U64(v) => ValueRef::U64(*v),
+            Slot::F64(v) => ValueRef::F64(*v),
+            Slot::Bool(v) => ValueRef::Bool(*v),
+            Slot::Text(range) => ValueRef::Str(&text[range.clone()]),
         }
     }
 }

@@ -12,14 +12,14 @@ use std::ops::Range;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
-use crate::field::{FieldValue, Value};
+use crate::field::{FieldValue, Slot, ValueRef};
 use crate::Level;
 
 /// What writes a kept event as the line it would have been: its logger.
 pub(crate) trait Replay: Send + Sync {
     /// Writes the event as it would have been written at `at.time`, under
     /// `at`'s txid, method and trace.
-    fn replay(&self, at: &At<'_>, level: Level, message: &str, fields: &[(&str, &dyn FieldValue)]);
+    fn replay(&self, at: &At<'_>, level: Level, message: &str, fields: &[(&'static str, &dyn FieldValue)]);
 }
 
 /// When and under which ids an event was kept.
@@ -39,8 +39,9 @@ struct Kept1 {
     trace_id: Option<Box<str>>,
     /// The message, in [`Ring::text`].
     message: Range<usize>,
-    /// Each field's key (in [`Ring::text`]) and value.
-    fields: Vec<(Range<usize>, Value)>,
+    /// How many of [`Ring::fields`] are this event's (they follow the
+    /// previous event's).
+    fields: usize,
     /// Index into [`Ring::owners`].
     owner: usize,
 }
@@ -48,6 +49,7 @@ struct Kept1 {
 /// Lines and bytes reserved with the first kept event.
 const FIRST_LINES: usize = 16;
 const TEXT_BYTES: usize = 32;
+const FIELDS: usize = 2;
 
 /// The kept events of one request or job: at most `max`, the oldest dropped
 /// first. Shared by the request's tasks (its scope travels with them).
@@ -56,13 +58,16 @@ pub(crate) struct Kept {
     ring: Mutex<Ring>,
 }
 
-/// Messages and keys live in one growing buffer, compacted when dropped
-/// events fill half of it: memory stays bounded by about twice `max`
-/// events.
+/// Messages and text values live in one growing buffer, compacted when
+/// dropped events fill half of it: memory stays bounded by about twice
+/// `max` events, and a kept value is copied into the buffers, not
+/// allocated on its own.
 #[derive(Default)]
 struct Ring {
     text: String,
     events: VecDeque<Kept1>,
+    /// Every kept event's fields, oldest first.
+    fields: VecDeque<(&'static str, Slot)>,
     /// The loggers of the events (nearly always one).
     owners: Vec<Arc<dyn Replay>>,
     dropped: usize,
@@ -91,7 +96,7 @@ impl Kept {
         txid: Option<Arc<str>>,
         level: Level,
         message: &str,
-        fields: &[(&str, &dyn FieldValue)],
+        fields: &[(&'static str, &dyn FieldValue)],
     ) {
         let mut ring = self.ring.lock().unwrap_or_else(PoisonError::into_inner);
         if self.max == 0 {
@@ -99,7 +104,9 @@ impl Kept {
             return;
         }
         if ring.events.len() >= self.max {
-            ring.events.pop_front();
+            if let Some(oldest) = ring.events.pop_front() {
+                ring.fields.drain(..oldest.fields);
+            }
             ring.dropped += 1;
             ring.compact();
         }
@@ -107,6 +114,7 @@ impl Kept {
             // Room for a request's first events at once rather than by doubling.
             let first = self.max.min(FIRST_LINES);
             ring.events.reserve(first);
+            ring.fields.reserve(first * FIELDS);
             ring.text.reserve(first * TEXT_BYTES);
         }
         let owner = match ring.owners.iter().position(|o| Arc::ptr_eq(o, owner)) {
@@ -117,7 +125,11 @@ impl Kept {
             }
         };
         let message = ring.add(message);
-        let fields = fields.iter().map(|(k, v)| (ring.add(k), Value::of(*v))).collect();
+        let Ring {
+            text, fields: stored, ..
+        } = &mut *ring;
+        stored.extend(fields.iter().map(|(k, v)| (*k, Slot::store(*v, text))));
+        let fields = fields.len();
         ring.events.push_back(Kept1 {
             time: at.time,
             level,
@@ -134,14 +146,16 @@ impl Kept {
     /// ring; returns how many were written and how many were dropped.
     pub(crate) fn write_out(&self) -> (usize, usize) {
         let ring = std::mem::take(&mut *self.ring.lock().unwrap_or_else(PoisonError::into_inner));
-        let mut fields: Vec<(&str, &dyn FieldValue)> = Vec::new();
+        // Runs only for a failure: a vector per event is fine here.
+        let mut next = ring.fields.iter();
         for e in &ring.events {
-            fields.clear();
-            fields.extend(
-                e.fields
-                    .iter()
-                    .map(|(k, v)| (&ring.text[k.clone()], v as &dyn FieldValue)),
-            );
+            let values: Vec<(&'static str, ValueRef<'_>)> = next
+                .by_ref()
+                .take(e.fields)
+                .map(|(k, slot)| (*k, slot.get(&ring.text)))
+                .collect();
+            let fields: Vec<(&'static str, &dyn FieldValue)> =
+                values.iter().map(|(k, v)| (*k, v as &dyn FieldValue)).collect();
             let at = At {
                 time: e.time,
                 txid: e.txid.as_deref(),
@@ -175,8 +189,10 @@ impl Ring {
         let shift = |r: &mut Range<usize>| *r = r.start - first..r.end - first;
         for e in &mut self.events {
             shift(&mut e.message);
-            for (k, _) in &mut e.fields {
-                shift(k);
+        }
+        for (_, slot) in &mut self.fields {
+            if let Slot::Text(r) = slot {
+                shift(r);
             }
         }
     }
@@ -189,8 +205,11 @@ mod tests {
     struct Lines(Mutex<Vec<String>>);
 
     impl Replay for Lines {
-        fn replay(&self, at: &At<'_>, level: Level, message: &str, fields: &[(&str, &dyn FieldValue)]) {
-            let fields: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={}", Value::of(*v))).collect();
+        fn replay(&self, at: &At<'_>, level: Level, message: &str, fields: &[(&'static str, &dyn FieldValue)]) {
+            let fields: Vec<String> = fields
+                .iter()
+                .map(|(k, v)| format!("{k}={}", crate::field::Value::of(*v)))
+                .collect();
             let txid = at.txid.unwrap_or("-");
             self.0
                 .lock()
@@ -224,7 +243,7 @@ mod tests {
         {
             let ring = kept.ring.lock().unwrap();
             assert!(ring.text.len() <= 2 * 3 * 10 + 10, "{}", ring.text.len());
-            assert_eq!((ring.dropped, ring.owners.len()), (997, 1));
+            assert_eq!((ring.dropped, ring.owners.len(), ring.fields.len()), (997, 1, 3));
         }
         assert_eq!(kept.write_out(), (3, 997));
         assert_eq!(

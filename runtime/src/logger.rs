@@ -588,7 +588,7 @@ fn env_level() -> LevelFilter {
 }
 
 impl Replay for Inner {
-    fn replay(&self, at: &At<'_>, level: Level, message: &str, fields: &[(&str, &dyn FieldValue)]) {
+    fn replay(&self, at: &At<'_>, level: Level, message: &str, fields: &[(&'static str, &dyn FieldValue)]) {
         self.writer.replay(at, &Event { level, message, fields });
     }
 }

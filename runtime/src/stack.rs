@@ -3,7 +3,6 @@
 
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};
-use std::ops::Range;
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Metadata, Subscriber};
@@ -12,7 +11,7 @@ use tracing_subscriber::layer::{self, Context, Filter, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::context;
-use crate::field::{FieldValue, ValueRef};
+use crate::field::{FieldValue, Slot, ValueRef};
 use crate::format;
 use crate::mirror;
 use crate::Logger;
@@ -139,14 +138,6 @@ struct Collect {
     fields: Vec<(&'static str, Slot)>,
 }
 
-enum Slot {
-    I64(i64),
-    U64(u64),
-    F64(f64),
-    Bool(bool),
-    Text(Range<usize>),
-}
-
 /// Fields written without a second buffer; more go through a `Vec`.
 const INLINE: usize = 16;
 
@@ -203,13 +194,7 @@ impl Collect {
     }
 
     fn gathered(&self, slot: &Slot) -> ValueRef<'_> {
-        match slot {
-            Slot::I64(v) => ValueRef::I64(*v),
-            Slot::U64(v) => ValueRef::U64(*v),
-            Slot::F64(v) => ValueRef::F64(*v),
-            Slot::Bool(v) => ValueRef::Bool(*v),
-            Slot::Text(range) => ValueRef::Str(&self.text[range.clone()]),
-        }
+        slot.get(&self.text)
     }
 
     fn push_text(&mut self, field: &Field, write: impl FnOnce(&mut String)) {

@@ -30,7 +30,7 @@ pub enum Format {
 pub(crate) struct Event<'a> {
     pub(crate) level: Level,
     pub(crate) message: &'a str,
-    pub(crate) fields: &'a [(&'a str, &'a dyn FieldValue)],
+    pub(crate) fields: &'a [(&'static str, &'a dyn FieldValue)],
 }
 
 /// What surrounds an event: when, where and under which ids.
