@@ -34,8 +34,8 @@ pub fn emit(
     logger.emit(site, level, message, fields);
 }
 pub use crate::service::{
-    call_once_later, checked, is_logger, Arg, ArgOther, ArgPlain, ErrorText, InMethod, InjectDefault, IsLogger,
-    MethodCall, OutcomeDebug, OutcomeDisplay, OutcomeOther, Plain, Probe, Verdict, Wrap,
+    call_once_later, checked, is_logger, out_of_line, Arg, ArgOther, ArgPlain, ErrorText, InMethod, InjectDefault,
+    IsLogger, MethodCall, OutcomeDebug, OutcomeDisplay, OutcomeOther, Plain, Probe, Verdict, Wrap,
 };
 pub use crate::span::MethodGuard;
 pub use crate::{FromContext, Level, Logger};

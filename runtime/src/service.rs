@@ -132,15 +132,24 @@ pub struct MethodCall {
 impl MethodCall {
     #[inline]
     pub fn start(logger: &Logger, level: Level, may_fail: bool) -> Option<MethodCall> {
-        if logger.enabled(level) || (may_fail && logger.enabled(Level::WARN)) || crate::mirror::may_want(level) {
-            Some(MethodCall {
-                logger: logger.clone(),
-                level,
-                start: Instant::now(),
-                span: None,
-            })
-        } else {
-            None
+        MethodCall::wanted(logger, level, may_fail).then(|| MethodCall::begin(logger, level))
+    }
+
+    /// Whether a call may write its line or open its span: loads and
+    /// compares only, for the disabled path.
+    #[inline]
+    pub fn wanted(logger: &Logger, level: Level, may_fail: bool) -> bool {
+        logger.enabled(level) || (may_fail && logger.enabled(Level::WARN)) || crate::mirror::may_want(level)
+    }
+
+    /// A call that [`wanted`](Self::wanted) a line, starting now.
+    #[inline]
+    pub fn begin(logger: &Logger, level: Level) -> MethodCall {
+        MethodCall {
+            logger: logger.clone(),
+            level,
+            start: Instant::now(),
+            span: None,
         }
     }
 
@@ -424,6 +433,15 @@ impl<T: ?Sized> ArgOther for Wrap<'_, T> {
     fn __logwire_arg(&self) -> Option<Value> {
         None
     }
+}
+
+/// Runs `f` in a function of its own: a sync method's logged path, kept out
+/// of the method so that its disabled path needs no registers saved.
+#[doc(hidden)]
+#[cold]
+#[inline(never)]
+pub fn out_of_line<R>(f: impl FnOnce() -> R) -> R {
+    f()
 }
 
 /// A sync method body, to be called once. Taking `FnOnce` makes the

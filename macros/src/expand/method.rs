@@ -162,6 +162,7 @@ fn wrap(imp: &Impl<'_>, m: &Method<'_>) -> ImplItemFn {
         future_block(&name, &start, &quote!(#(#stmts)*), &finish)
     } else {
         let body = quote!(#(#stmts)*);
+        let start = start_sync_call(&name, level, may_fail(output), &fields);
         sync_block(&name, &start, &body, &finish, output)
     };
     let mut wrapped = original.clone();
@@ -310,17 +311,10 @@ fn fake_return(output: &ReturnType) -> TokenStream {
 /// span is wanted, so that the disabled path is a compare and a branch.
 fn start_call(name: &str, level: Level, may_fail: bool, fields: &FieldTokens) -> TokenStream {
     let private = quote!(::logwire::__private);
-    let (captures, span_fields, keys) = (&fields.captures, &fields.span, &fields.keys);
+    let sites = sites(name, level, fields);
+    let (captures, span_fields) = (&fields.captures, &fields.span);
     quote! {
-        // The method's span, and its line: METHOD_END at its level, METHOD_ERROR at WARN.
-        ::logwire::__site!(__LOGWIRE_SPAN, SPAN, #name, &[#(#keys),*], [#level]);
-        ::logwire::__site!(
-            __LOGWIRE_LINE,
-            EVENT,
-            "logwire line",
-            &["message", "logger", "txid", "method", #(#keys,)* "elapsed_ms", "error"],
-            [#level, ::logwire::__private::Level::WARN]
-        );
+        #sites
         #[allow(unused_imports)]
         use #private::{ArgPlain as _, ArgOther as _};
         let __logwire_state = match #private::MethodCall::start(&self.logger, #level, #may_fail) {
@@ -330,6 +324,44 @@ fn start_call(name: &str, level: Level, may_fail: bool, fields: &FieldTokens) ->
                 ::core::option::Option::Some((__logwire_call, __logwire_args))
             }
             ::core::option::Option::None => ::core::option::Option::None,
+        };
+    }
+}
+
+/// The method's span, and its line: METHOD_END at its level, METHOD_ERROR at WARN.
+fn sites(name: &str, level: Level, fields: &FieldTokens) -> TokenStream {
+    let keys = &fields.keys;
+    quote! {
+        ::logwire::__site!(__LOGWIRE_SPAN, SPAN, #name, &[#(#keys),*], [#level]);
+        ::logwire::__site!(
+            __LOGWIRE_LINE,
+            EVENT,
+            "logwire line",
+            &["message", "logger", "txid", "method", #(#keys,)* "elapsed_ms", "error"],
+            [#level, ::logwire::__private::Level::WARN]
+        );
+    }
+}
+
+/// A sync method's call state, for [`sync_block`]: the check inline, the
+/// rest (clock, logger clone, argument copies, span) out of line.
+fn start_sync_call(name: &str, level: Level, may_fail: bool, fields: &FieldTokens) -> TokenStream {
+    let private = quote!(::logwire::__private);
+    let sites = sites(name, level, fields);
+    let (captures, span_fields) = (&fields.captures, &fields.span);
+    quote! {
+        #sites
+        let __logwire_state = if #private::MethodCall::wanted(&self.logger, #level, #may_fail) {
+            #private::out_of_line(|| {
+                #[allow(unused_imports)]
+                use #private::{ArgPlain as _, ArgOther as _};
+                let mut __logwire_call = #private::MethodCall::begin(&self.logger, #level);
+                let __logwire_args = (#(#captures,)*);
+                __logwire_call.open_span(&__LOGWIRE_SPAN.1, &[#(#span_fields),*]);
+                ::core::option::Option::Some((__logwire_call, __logwire_args))
+            })
+        } else {
+            ::core::option::Option::None
         };
     }
 }
@@ -416,7 +448,7 @@ fn sync_block(
                 let __logwire_guard = #private::MethodGuard::enter(#name);
                 __logwire_body()
             }
-            ::core::option::Option::Some((__logwire_call, __logwire_args)) => {
+            ::core::option::Option::Some((__logwire_call, __logwire_args)) => #private::out_of_line(move || {
                 #[allow(clippy::let_unit_value)]
                 let __logwire_ret = {
                     let __logwire_entered = __logwire_call.span().map(#private::Span::enter);
@@ -425,7 +457,7 @@ fn sync_block(
                 };
                 #finish
                 __logwire_ret
-            }
+            }),
         }
     }}
 }
