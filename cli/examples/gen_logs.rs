@@ -42,7 +42,7 @@ fn main() {
             );
         });
         n += 1;
-        if n % 4096 == 0 {
+        if n.is_multiple_of(4096) {
             log.flush();
             // Two INFO lines of about 150 bytes each per request (DEBUG is off).
             written = n * 300;
