@@ -318,3 +318,57 @@ fn bidi_and_invisible_characters_are_escaped_so_a_viewer_shows_the_file() {
         );
     }
 }
+
+/// A value of the user's own that hands over nothing.
+struct Nothing;
+
+impl logwire::FieldValue for Nothing {
+    fn record<'a>(&'a self, _: &mut dyn logwire::Recorder<'a>) {}
+}
+
+/// A value of the user's own that hands over two values.
+struct Twice(String);
+
+impl logwire::FieldValue for Twice {
+    fn record<'a>(&'a self, r: &mut dyn logwire::Recorder<'a>) {
+        r.record_i64(1);
+        r.record_str(&self.0);
+    }
+}
+
+/// Whatever a `FieldValue` of the user's does, a line holds one value per
+/// field (the last one handed over, or empty text), and the JSON line stays
+/// valid JSON; the capture records the same.
+#[test]
+fn a_field_value_that_records_nothing_or_twice_is_still_one_value() {
+    let (log, cap) = fixed("api", Format::Readable);
+    logwire::info!(
+        log,
+        "ODD",
+        nothing = Nothing,
+        twice = Twice("second value".into()),
+        after = 3
+    );
+    assert_eq!(
+        cap.lines(),
+        [r#"2025-01-01 12:00:00.123Z - api - INFO - ODD | nothing="" twice="second value" after=3"#]
+    );
+    let records = cap.records();
+    assert_eq!(
+        records[0].fields,
+        [
+            ("nothing".to_owned(), Value::Str(String::new())),
+            ("twice".to_owned(), Value::Str("second value".into())),
+            ("after".to_owned(), Value::I64(3)),
+        ]
+    );
+
+    let (log, cap) = fixed("api", Format::Json);
+    logwire::info!(log, "ODD", nothing = Nothing, twice = Twice("x\"y".into()), after = 3);
+    let line = &cap.lines()[0];
+    let parsed: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    assert_eq!(
+        parsed["fields"],
+        serde_json::json!({"nothing": "", "twice": "x\"y", "after": 3})
+    );
+}

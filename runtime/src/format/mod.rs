@@ -83,7 +83,7 @@ fn readable(out: &mut String, cx: &LineContext<'_>, ev: &Event<'_>) {
             out.push_str(if i == 0 { " | " } else { " " });
             escape::push_value(out, key);
             out.push('=');
-            value.record(&mut ReadableValue(out, cx.max_value));
+            ReadableValue::write(out, cx.max_value, *value);
         }
     }
     if let Some(trace_id) = cx.trace_id {
@@ -123,7 +123,7 @@ fn readable_fields_renamed(out: &mut String, cx: &LineContext<'_>, ev: &Event<'_
         out.push_str(if i == 0 { " | " } else { " " });
         escape::push_value(out, &key_name(ev.fields, i));
         out.push('=');
-        value.record(&mut ReadableValue(out, cx.max_value));
+        ReadableValue::write(out, cx.max_value, *value);
     }
 }
 
@@ -213,9 +213,26 @@ thread_local! {
 }
 
 /// Writes a field value in the readable format, cut at the given length.
-struct ReadableValue<'a>(&'a mut String, usize);
+struct ReadableValue<'a>(&'a mut String, usize, usize);
 
 impl ReadableValue<'_> {
+    /// Writes `value` as exactly one value, whatever its `FieldValue` does:
+    /// the last one it hands over, or `""` when it hands over none (as
+    /// `Captured` and the bridge to `tracing` read it).
+    fn write(out: &mut String, max: usize, value: &dyn FieldValue) {
+        let start = out.len();
+        value.record(&mut ReadableValue(out, max, start));
+        if out.len() == start {
+            out.push_str("\"\"");
+        }
+    }
+
+    /// Forgets a value handed over before this one.
+    #[inline]
+    fn restart(&mut self) {
+        self.0.truncate(self.2);
+    }
+
     /// Formats in place; only a value that needs quoting is moved and escaped.
     fn write_fmt_value(&mut self, args: fmt::Arguments<'_>) {
         let start = self.0.len();
@@ -248,25 +265,32 @@ impl ReadableValue<'_> {
 
 impl<'a> Recorder<'a> for ReadableValue<'_> {
     fn record_i64(&mut self, v: i64) {
+        self.restart();
         self.0.push_str(itoa::Buffer::new().format(v));
     }
     fn record_u64(&mut self, v: u64) {
+        self.restart();
         self.0.push_str(itoa::Buffer::new().format(v));
     }
     fn record_f64(&mut self, v: f64) {
+        self.restart();
         // Display of f64 is the shortest text that reads back exactly; never spaces.
         let _ = write!(self.0, "{v}");
     }
     fn record_bool(&mut self, v: bool) {
+        self.restart();
         self.0.push_str(if v { "true" } else { "false" });
     }
     fn record_str(&mut self, v: &str) {
+        self.restart();
         escape::push_value(self.0, &capped(v, self.1));
     }
     fn record_display(&mut self, v: &dyn fmt::Display) {
+        self.restart();
         self.write_fmt_value(format_args!("{v}"));
     }
     fn record_debug(&mut self, v: &dyn fmt::Debug) {
+        self.restart();
         self.write_fmt_value(format_args!("{v:?}"));
     }
 }
@@ -297,7 +321,7 @@ fn json(out: &mut String, cx: &LineContext<'_>, ev: &Event<'_>) {
             escape::push_json_str(out, key);
         }
         out.push_str("\":");
-        value.record(&mut JsonValue(out, cx.max_value));
+        JsonValue::write(out, cx.max_value, *value);
     }
     out.push('}');
     if let Some(span) = cx.span {
@@ -314,7 +338,7 @@ fn json(out: &mut String, cx: &LineContext<'_>, ev: &Event<'_>) {
 }
 
 /// Writes a field value as JSON, cut at the given length.
-struct JsonValue<'a>(&'a mut String, usize);
+struct JsonValue<'a>(&'a mut String, usize, usize);
 
 /// Escapes everything formatted through it as the body of a JSON string.
 struct JsonEscaper<'a>(&'a mut String);
@@ -327,6 +351,21 @@ impl fmt::Write for JsonEscaper<'_> {
 }
 
 impl JsonValue<'_> {
+    /// Writes `value` as exactly one JSON value; see [`ReadableValue::write`].
+    fn write(out: &mut String, max: usize, value: &dyn FieldValue) {
+        let start = out.len();
+        value.record(&mut JsonValue(out, max, start));
+        if out.len() == start {
+            out.push_str("\"\"");
+        }
+    }
+
+    /// Forgets a value handed over before this one.
+    #[inline]
+    fn restart(&mut self) {
+        self.0.truncate(self.2);
+    }
+
     fn quoted(&mut self, args: fmt::Arguments<'_>) {
         self.0.push('"');
         let start = self.0.len();
@@ -340,12 +379,15 @@ impl JsonValue<'_> {
 
 impl<'a> Recorder<'a> for JsonValue<'_> {
     fn record_i64(&mut self, v: i64) {
+        self.restart();
         self.0.push_str(itoa::Buffer::new().format(v));
     }
     fn record_u64(&mut self, v: u64) {
+        self.restart();
         self.0.push_str(itoa::Buffer::new().format(v));
     }
     fn record_f64(&mut self, v: f64) {
+        self.restart();
         if v.is_finite() {
             let _ = write!(self.0, "{v}");
         } else {
@@ -354,17 +396,21 @@ impl<'a> Recorder<'a> for JsonValue<'_> {
         }
     }
     fn record_bool(&mut self, v: bool) {
+        self.restart();
         self.0.push_str(if v { "true" } else { "false" });
     }
     fn record_str(&mut self, v: &str) {
+        self.restart();
         self.0.push('"');
         escape::push_json_str(self.0, &capped(v, self.1));
         self.0.push('"');
     }
     fn record_display(&mut self, v: &dyn fmt::Display) {
+        self.restart();
         self.quoted(format_args!("{v}"));
     }
     fn record_debug(&mut self, v: &dyn fmt::Debug) {
+        self.restart();
         self.quoted(format_args!("{v:?}"));
     }
 }
