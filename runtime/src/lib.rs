@@ -89,7 +89,7 @@
 //! register their callsites (in `static`s, one per level they log at) with
 //! tracing-core's global registry the first time a subscriber may want
 //! them; a job's `JOB_START` fields, known only at run time, get callsites
-//! made once per distinct list of names, at most 256 in a process.
+//! made once per distinct list of names, at most 256 per call site.
 //!
 //! # Where things are
 //!

@@ -187,30 +187,30 @@ macro_rules! __fields {
     // `%` and `?` come first: an `expr` fragment that fails to parse is a
     // hard error, not a fall-through to the next rule.
     (@ $cx:tt [$($names:tt)*] [$($out:tt)*] $($k:ident).+ = %$v:expr $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ $cx [$($names)* $crate::__private::stringify!($($k).+),] [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DisplayValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
+        $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name($crate::__private::stringify!($($k).+)),] [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DisplayValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
     };
     (@ $cx:tt [$($names:tt)*] [$($out:tt)*] $($k:ident).+ = ?$v:expr $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ $cx [$($names)* $crate::__private::stringify!($($k).+),] [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DebugValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
+        $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name($crate::__private::stringify!($($k).+)),] [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DebugValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
     };
     (@ $cx:tt [$($names:tt)*] [$($out:tt)*] $($k:ident).+ = $v:expr $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ $cx [$($names)* $crate::__private::stringify!($($k).+),] [$($out)* ($crate::__private::stringify!($($k).+), &$v as &dyn $crate::FieldValue),] $($($rest)*)?)
+        $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name($crate::__private::stringify!($($k).+)),] [$($out)* ($crate::__private::stringify!($($k).+), &$v as &dyn $crate::FieldValue),] $($($rest)*)?)
     };
     (@ $cx:tt [$($names:tt)*] [$($out:tt)*] $k:literal = %$v:expr $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ $cx [$($names)* $k,] [$($out)* ($k, &$crate::__private::DisplayValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
+        $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name($k),] [$($out)* ($k, &$crate::__private::DisplayValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
     };
     (@ $cx:tt [$($names:tt)*] [$($out:tt)*] $k:literal = ?$v:expr $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ $cx [$($names)* $k,] [$($out)* ($k, &$crate::__private::DebugValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
+        $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name($k),] [$($out)* ($k, &$crate::__private::DebugValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
     };
     (@ $cx:tt [$($names:tt)*] [$($out:tt)*] $k:literal = $v:expr $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ $cx [$($names)* $k,] [$($out)* ($k, &$v as &dyn $crate::FieldValue),] $($($rest)*)?)
+        $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name($k),] [$($out)* ($k, &$v as &dyn $crate::FieldValue),] $($($rest)*)?)
     };
     (@ $cx:tt [$($names:tt)*] [$($out:tt)*] %$($k:ident).+ $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ $cx [$($names)* $crate::__private::stringify!($($k).+),] [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DisplayValue(&$($k).+) as &dyn $crate::FieldValue),] $($($rest)*)?)
+        $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name($crate::__private::stringify!($($k).+)),] [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DisplayValue(&$($k).+) as &dyn $crate::FieldValue),] $($($rest)*)?)
     };
     (@ $cx:tt [$($names:tt)*] [$($out:tt)*] ?$($k:ident).+ $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ $cx [$($names)* $crate::__private::stringify!($($k).+),] [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DebugValue(&$($k).+) as &dyn $crate::FieldValue),] $($($rest)*)?)
+        $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name($crate::__private::stringify!($($k).+)),] [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DebugValue(&$($k).+) as &dyn $crate::FieldValue),] $($($rest)*)?)
     };
     (@ $cx:tt [$($names:tt)*] [$($out:tt)*] $($k:ident).+ $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ $cx [$($names)* $crate::__private::stringify!($($k).+),] [$($out)* ($crate::__private::stringify!($($k).+), &$($k).+ as &dyn $crate::FieldValue),] $($($rest)*)?)
+        $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name($crate::__private::stringify!($($k).+)),] [$($out)* ($crate::__private::stringify!($($k).+), &$($k).+ as &dyn $crate::FieldValue),] $($($rest)*)?)
     };
 }

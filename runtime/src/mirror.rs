@@ -31,7 +31,51 @@ pub(crate) const TARGET: &str = "logwire";
 /// The metadata name of logwire's line events; `logwire::layer` skips them.
 pub(crate) const LINE: &str = "logwire line";
 /// The fields every line event starts with.
-const LINE_PREFIX: [&str; 3] = ["message", "logger", "txid"];
+pub(crate) const LINE_PREFIX: [&str; 3] = ["message", "logger", "txid"];
+
+/// The name a line's own field has in its event: its key, except that a
+/// key repeating one of the event's fixed fields (`message`, `logger`,
+/// `txid`) is `fields.<key>`, as the JSON line nests it under `fields`; a
+/// layer that keeps the last value of a name (JSON, OpenTelemetry
+/// attributes) then still sees the line's real message, logger and txid.
+#[doc(hidden)]
+pub const fn event_name(key: &'static str) -> &'static str {
+    const RENAMED: [(&str, &str); 3] = [
+        ("message", "fields.message"),
+        ("logger", "fields.logger"),
+        ("txid", "fields.txid"),
+    ];
+    let mut i = 0;
+    while i < RENAMED.len() {
+        if const_eq(key, RENAMED[i].0) {
+            return RENAMED[i].1;
+        }
+        i += 1;
+    }
+    key
+}
+
+const fn const_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Whether a line's field `key` is the field `name` of its event (see
+/// [`event_name`]).
+#[inline]
+fn names_match(key: &str, name: &str) -> bool {
+    key == name || (name.len() == key.len() + 7 && name.starts_with("fields.") && &name[7..] == key)
+}
 
 /// The callsites of one place that logs: one `Metadata` and one callsite
 /// per level it logs at, made in a `static` by the macros (see
@@ -170,7 +214,7 @@ fn with_value_set<R>(
     };
     let mut rest = fields.iter().peekable();
     for (slot, name) in bridged.iter_mut().zip(set.iter()).skip(head.len()) {
-        if let Some((_, value)) = rest.next_if(|(key, _)| *key == name.name()) {
+        if let Some((_, value)) = rest.next_if(|(key, _)| names_match(key, name.name())) {
             *slot = Bridged::of(*value);
         }
     }
@@ -201,6 +245,10 @@ pub(crate) fn is_line(meta: &Metadata<'_>) -> bool {
 /// found again by a lock-free scan of this site's slots.
 pub(crate) struct Shapes {
     kind: Kind,
+    /// The fields given before the own ones (`message`, `logger`, `txid`
+    /// for a line; `txid` for the job span); an own field of one of these
+    /// names is renamed `fields.<name>`.
+    fixed: &'static [&'static str],
     name: &'static str,
     level: Level,
     file: &'static str,
@@ -212,13 +260,14 @@ pub(crate) struct Shapes {
 
 /// Shapes a site finds without a lock; more are found under it.
 const SLOTS: usize = 8;
-/// The most shapes made in a process: their callsites live for the
-/// process, as `tracing` requires, so there must be a bound.
+/// The most shapes one site makes in a process: their callsites live for
+/// the process, as `tracing` requires, so there must be a bound.
 pub(crate) const MAX_SHAPES: usize = 256;
 
 impl Shapes {
     pub(crate) const fn new(
         kind: Kind,
+        fixed: &'static [&'static str],
         name: &'static str,
         level: Level,
         file: &'static str,
@@ -227,6 +276,7 @@ impl Shapes {
     ) -> Self {
         Shapes {
             kind,
+            fixed,
             name,
             level,
             file,
@@ -252,13 +302,18 @@ impl Shapes {
         }
     }
 
-    /// The span of this site with `fields`, when a subscriber wants it.
-    pub(crate) fn span(&'static self, fields: &[(&'static str, &dyn FieldValue)]) -> Option<tracing::Span> {
+    /// The span of this site with the values of its fixed fields (`head`)
+    /// and `fields`, when a subscriber wants it.
+    pub(crate) fn span(
+        &'static self,
+        head: &[Option<&dyn TracingValue>],
+        fields: &[(&'static str, &dyn FieldValue)],
+    ) -> Option<tracing::Span> {
         if !may_want(self.level) {
             return None;
         }
         let meta = self.callsite(fields)?.wanted()?;
-        Some(with_value_set(meta, &[], fields, |values| {
+        Some(with_value_set(meta, head, fields, |values| {
             tracing::Span::new(meta, values)
         }))
     }
@@ -279,13 +334,11 @@ impl Shapes {
         static MADE: Mutex<Vec<&'static DynCallsite>> = Mutex::new(Vec::new());
         static WARNED: OnceLock<()> = OnceLock::new();
         let mut made = MADE.lock().unwrap_or_else(|e| e.into_inner());
-        let found = made
-            .iter()
-            .find(|cs| std::ptr::eq(cs.site, self) && cs.own_names == names.as_slice())
-            .copied();
+        let mine = || made.iter().filter(|cs| std::ptr::eq(cs.site, self));
+        let found = mine().find(|cs| cs.own_names == names.as_slice()).copied();
         let cs = match found {
             Some(cs) => cs,
-            None if made.len() >= MAX_SHAPES => {
+            None if mine().count() >= MAX_SHAPES => {
                 drop(made);
                 WARNED.get_or_init(|| {
                     crate::sink::warn_stderr!(
@@ -327,7 +380,7 @@ struct DynCallsite {
     site: &'static Shapes,
     meta: OnceLock<Metadata<'static>>,
     interest: AtomicU8,
-    /// The names after the fixed ones (for events, after `LINE_PREFIX`).
+    /// The names after the fixed ones, as the line gives them.
     own_names: &'static [&'static str],
 }
 
@@ -338,13 +391,19 @@ const ALWAYS: u8 = 3;
 
 impl DynCallsite {
     fn make(site: &'static Shapes, own: Vec<&'static str>) -> &'static DynCallsite {
-        let fixed: &[&str] = if site.kind == Kind::SPAN { &[] } else { &LINE_PREFIX };
         let own_names: &'static [&'static str] = Box::leak(own.into_boxed_slice());
+        let renamed = own_names.iter().map(|name| {
+            if site.fixed.contains(name) {
+                event_name(name)
+            } else {
+                name
+            }
+        });
         let all: &'static [&'static str] = Box::leak(
-            fixed
+            site.fixed
                 .iter()
-                .chain(own_names)
                 .copied()
+                .chain(renamed)
                 .collect::<Vec<_>>()
                 .into_boxed_slice(),
         );

@@ -2,7 +2,7 @@
 //! through names the user happens to have imported. Not a public API.
 
 pub use crate::field::{DebugValue, DisplayValue, FieldValue, Value};
-pub use crate::mirror::Site;
+pub use crate::mirror::{event_name, Site};
 pub use tracing::Span;
 pub use tracing_core::callsite::{DefaultCallsite, Identifier};
 pub use tracing_core::field::FieldSet;

@@ -200,9 +200,24 @@ impl<'a> Job<'a> {
         F: Future<Output = Result<T, E>>,
         E: fmt::Display,
     {
-        static JOB_SPAN: Shapes = Shapes::new(Kind::SPAN, "job", Level::INFO, file!(), line!(), module_path!());
-        static JOB_START: Shapes =
-            Shapes::new(Kind::EVENT, mirror::LINE, Level::INFO, file!(), line!(), module_path!());
+        static JOB_SPAN: Shapes = Shapes::new(
+            Kind::SPAN,
+            &["txid"],
+            "job",
+            Level::INFO,
+            file!(),
+            line!(),
+            module_path!(),
+        );
+        static JOB_START: Shapes = Shapes::new(
+            Kind::EVENT,
+            &mirror::LINE_PREFIX,
+            mirror::LINE,
+            Level::INFO,
+            file!(),
+            line!(),
+            module_path!(),
+        );
         // The hook asks `panic::will_be_caught` before printing.
         crate::process::install_panic_hook();
         let logger = self.logger.clone();
@@ -210,10 +225,7 @@ impl<'a> Job<'a> {
         let start_fields: Vec<(&'static str, &dyn FieldValue)> =
             self.fields.iter().map(|(k, v)| (*k, v as &dyn FieldValue)).collect();
         let span = if mirror::may_want(Level::INFO) {
-            let span_fields: Vec<(&'static str, &dyn FieldValue)> = std::iter::once(("txid", &txid as &dyn FieldValue))
-                .chain(start_fields.iter().copied())
-                .collect();
-            JOB_SPAN.span(&span_fields)
+            JOB_SPAN.span(&[Some(&&*txid as &dyn tracing::Value)], &start_fields)
         } else {
             None
         };

@@ -575,3 +575,101 @@ async fn jobs_of_different_fields_in_turn_each_reach_another_layer_with_their_ow
         .collect();
     assert_eq!(starts, expected);
 }
+
+#[logwire::service]
+struct Reserved {
+    logger: Logger,
+}
+
+#[logwire::service]
+impl Reserved {
+    #[log(level = "info")]
+    fn call(&self, txid: &str, message: &str) -> usize {
+        txid.len() + message.len()
+    }
+}
+
+/// A line's own field named `message`, `logger` or `txid` does not stand in
+/// for the event's: other layers (which may keep the last value of a name,
+/// as JSON and OpenTelemetry attributes do) get it as `fields.<name>`.
+#[tokio::test(flavor = "current_thread")]
+async fn own_fields_named_like_the_events_fixed_ones_do_not_replace_them() {
+    let recording = Recording::default();
+    let _stack = tracing::subscriber::set_default(tracing_subscriber::registry().with(recording.clone()));
+    let (log, captured) = Logger::capture("api");
+    logwire::txid::scope_sync("tx-real", || {
+        logwire::info!(log, "RESERVED", message = "m", logger = "l", "txid" = "x", n = 1);
+        Reserved::new(log.clone()).call("tx-fake", "hello");
+    });
+    logwire::worker::Job::new(&log, "job-real")
+        .field("txid", "job-fake")
+        .run(async { Ok::<_, std::io::Error>(()) })
+        .await
+        .unwrap();
+
+    assert_eq!(
+        recording.event("RESERVED").1,
+        map(&[
+            ("message", "RESERVED"),
+            ("logger", "api"),
+            ("txid", "tx-real"),
+            ("fields.message", "m"),
+            ("fields.logger", "l"),
+            ("fields.txid", "x"),
+            ("n", "1"),
+        ])
+    );
+    let (_, end, _) = recording.event("METHOD_END");
+    assert_eq!(
+        (
+            end["txid"].as_str(),
+            end["fields.txid"].as_str(),
+            end["fields.message"].as_str()
+        ),
+        ("tx-real", "tx-fake", "hello")
+    );
+    let (_, start, _) = recording.event("JOB_START");
+    assert_eq!(
+        (start["txid"].as_str(), start["fields.txid"].as_str()),
+        ("job-real", "job-fake")
+    );
+    let (_, job, _) = recording.span("job");
+    assert_eq!(job, map(&[("txid", "job-real"), ("fields.txid", "job-fake")]));
+    // The lines keep the keys as they were written.
+    let lines = captured.lines();
+    assert!(
+        lines[0].ends_with("INFO - RESERVED | message=m logger=l txid=x n=1"),
+        "{}",
+        lines[0]
+    );
+}
+
+/// Each job call site hands the stack up to 256 distinct lists of field
+/// names; the `job` span and `JOB_START` do not share that bound.
+#[tokio::test(flavor = "current_thread")]
+async fn two_hundred_distinct_job_field_lists_all_reach_another_layer() {
+    let recording = Recording::default();
+    let _stack = tracing::subscriber::set_default(tracing_subscriber::registry().with(recording.clone()));
+    let (log, _) = Logger::capture("worker");
+    let names: Vec<&'static str> = (0..200)
+        .map(|i| &*Box::leak(format!("f{i}").into_boxed_str()))
+        .collect();
+    for name in &names {
+        logwire::worker::Job::new(&log, *name)
+            .field(name, 1u32)
+            .run(async { Ok::<_, std::io::Error>(()) })
+            .await
+            .unwrap();
+    }
+    let starts = recording
+        .seen()
+        .into_iter()
+        .filter(|s| matches!(s, Seen::Event { fields, .. } if fields.get("message").map(String::as_str) == Some("JOB_START") && fields.contains_key(fields["txid"].as_str())))
+        .count();
+    let spans = recording
+        .seen()
+        .into_iter()
+        .filter(|s| matches!(s, Seen::Span { name, fields, .. } if name == "job" && fields.contains_key(fields["txid"].as_str())))
+        .count();
+    assert_eq!((starts, spans), (200, 200));
+}

@@ -337,7 +337,7 @@ fn sites(name: &str, level: Level, fields: &FieldTokens) -> TokenStream {
             __LOGWIRE_LINE,
             EVENT,
             "logwire line",
-            &["message", "logger", "txid", "method", #(#keys,)* "elapsed_ms", "error"],
+            &["message", "logger", "txid", "method", #(::logwire::__private::event_name(#keys),)* "elapsed_ms", "error"],
             [#level, ::logwire::__private::Level::WARN]
         );
     }
