@@ -548,7 +548,10 @@ impl LoggerBuilder {
     /// `DEBUG_KEPT | written=N dropped=M`; on success they are dropped.
     ///
     /// logwire's lines, `METHOD_END` lines and (with
-    /// [`layer`](crate::layer())) library events count alike. Memory is
+    /// [`layer`](crate::layer())) library events count alike. Kept lines
+    /// are written by this logger only: the other layers of the `tracing`
+    /// stack get logwire's lines as they are written, and a kept line was
+    /// not written when it was logged. Memory is
     /// bounded by `max_lines` lines per request or job; without this option
     /// nothing is kept and nothing costs more. The idea is .NET's log
     /// buffering and AWS Powertools' debug sampling on error.

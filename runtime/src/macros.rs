@@ -28,6 +28,12 @@ macro_rules! __axum_glue {
 /// ```
 #[macro_export]
 macro_rules! event {
+    ($log:expr, $level:expr $(,)?) => {
+        ::core::compile_error!("logwire::event! needs a message after the level: `event!(logger, level, \"MESSAGE\", key = value, …)`")
+    };
+    ($log:expr, $level:expr, $($k:ident).+ = $($rest:tt)*) => {
+        ::core::compile_error!("logwire::event! needs a message before its fields: `event!(logger, level, \"MESSAGE\", key = value, …)`")
+    };
     ($log:expr, $level:expr, $message:expr $(, $($fields:tt)*)?) => {
         $crate::__fields!(
             @ {
@@ -36,6 +42,21 @@ macro_rules! event {
             }
             ["message", "logger", "txid",] [] $($($fields)*)?
         )
+    };
+}
+
+/// The error for an event macro called without its message.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __no_message {
+    ($name:ident) => {
+        ::core::compile_error!(::core::concat!(
+            "logwire::",
+            ::core::stringify!($name),
+            "! needs a message after the logger: `",
+            ::core::stringify!($name),
+            "!(logger, \"MESSAGE\", key = value, …)`"
+        ))
     };
 }
 
@@ -62,7 +83,7 @@ macro_rules! __event_end {
                 __logwire_log,
                 &__LOGWIRE_SITE.1,
                 __logwire_level,
-                ::core::convert::AsRef::<str>::as_ref(&$message),
+                $crate::__private::message(&$message),
                 &[$($values)*],
             );
         }
@@ -135,12 +156,16 @@ macro_rules! __meta {
 /// Logs at `TRACE`: `trace!(logger, "MESSAGE", key = value, …)`. See [`info!`](crate::info!).
 #[macro_export]
 macro_rules! trace {
+    ($log:expr $(,)?) => { $crate::__no_message!(trace) };
+    ($log:expr, $($k:ident).+ = $($rest:tt)*) => { $crate::__no_message!(trace) };
     ($log:expr, $($rest:tt)+) => { $crate::__event_at!($crate::Level::TRACE, $log, $($rest)+) };
 }
 
 /// Logs at `DEBUG`: `debug!(logger, "MESSAGE", key = value, …)`. See [`info!`](crate::info!).
 #[macro_export]
 macro_rules! debug {
+    ($log:expr $(,)?) => { $crate::__no_message!(debug) };
+    ($log:expr, $($k:ident).+ = $($rest:tt)*) => { $crate::__no_message!(debug) };
     ($log:expr, $($rest:tt)+) => { $crate::__event_at!($crate::Level::DEBUG, $log, $($rest)+) };
 }
 
@@ -163,18 +188,24 @@ macro_rules! debug {
 /// A disabled level evaluates no field and formats nothing.
 #[macro_export]
 macro_rules! info {
+    ($log:expr $(,)?) => { $crate::__no_message!(info) };
+    ($log:expr, $($k:ident).+ = $($rest:tt)*) => { $crate::__no_message!(info) };
     ($log:expr, $($rest:tt)+) => { $crate::__event_at!($crate::Level::INFO, $log, $($rest)+) };
 }
 
 /// Logs at `WARN`: `warn!(logger, "MESSAGE", key = value, …)`. See [`info!`](crate::info!).
 #[macro_export]
 macro_rules! warn {
+    ($log:expr $(,)?) => { $crate::__no_message!(warn) };
+    ($log:expr, $($k:ident).+ = $($rest:tt)*) => { $crate::__no_message!(warn) };
     ($log:expr, $($rest:tt)+) => { $crate::__event_at!($crate::Level::WARN, $log, $($rest)+) };
 }
 
 /// Logs at `ERROR`: `error!(logger, "MESSAGE", key = value, …)`. See [`info!`](crate::info!).
 #[macro_export]
 macro_rules! error {
+    ($log:expr $(,)?) => { $crate::__no_message!(error) };
+    ($log:expr, $($k:ident).+ = $($rest:tt)*) => { $crate::__no_message!(error) };
     ($log:expr, $($rest:tt)+) => { $crate::__event_at!($crate::Level::ERROR, $log, $($rest)+) };
 }
 
@@ -187,13 +218,13 @@ macro_rules! __fields {
     // `%` and `?` come first: an `expr` fragment that fails to parse is a
     // hard error, not a fall-through to the next rule.
     (@ $cx:tt [$($names:tt)*] [$($out:tt)*] $($k:ident).+ = %$v:expr $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name($crate::__private::stringify!($($k).+)),] [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DisplayValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
+        $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name(const { $crate::__private::key($crate::__private::stringify!($($k).+)) }),] [$($out)* (const { $crate::__private::key($crate::__private::stringify!($($k).+)) }, &$crate::__private::DisplayValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
     };
     (@ $cx:tt [$($names:tt)*] [$($out:tt)*] $($k:ident).+ = ?$v:expr $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name($crate::__private::stringify!($($k).+)),] [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DebugValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
+        $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name(const { $crate::__private::key($crate::__private::stringify!($($k).+)) }),] [$($out)* (const { $crate::__private::key($crate::__private::stringify!($($k).+)) }, &$crate::__private::DebugValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
     };
     (@ $cx:tt [$($names:tt)*] [$($out:tt)*] $($k:ident).+ = $v:expr $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name($crate::__private::stringify!($($k).+)),] [$($out)* ($crate::__private::stringify!($($k).+), &$v as &dyn $crate::FieldValue),] $($($rest)*)?)
+        $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name(const { $crate::__private::key($crate::__private::stringify!($($k).+)) }),] [$($out)* (const { $crate::__private::key($crate::__private::stringify!($($k).+)) }, $crate::__private::field(&$v)),] $($($rest)*)?)
     };
     (@ $cx:tt [$($names:tt)*] [$($out:tt)*] $k:literal = %$v:expr $(, $($rest:tt)*)?) => {
         $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name($k),] [$($out)* ($k, &$crate::__private::DisplayValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
@@ -202,15 +233,15 @@ macro_rules! __fields {
         $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name($k),] [$($out)* ($k, &$crate::__private::DebugValue(&$v) as &dyn $crate::FieldValue),] $($($rest)*)?)
     };
     (@ $cx:tt [$($names:tt)*] [$($out:tt)*] $k:literal = $v:expr $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name($k),] [$($out)* ($k, &$v as &dyn $crate::FieldValue),] $($($rest)*)?)
+        $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name($k),] [$($out)* ($k, $crate::__private::field(&$v)),] $($($rest)*)?)
     };
     (@ $cx:tt [$($names:tt)*] [$($out:tt)*] %$($k:ident).+ $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name($crate::__private::stringify!($($k).+)),] [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DisplayValue(&$($k).+) as &dyn $crate::FieldValue),] $($($rest)*)?)
+        $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name(const { $crate::__private::key($crate::__private::stringify!($($k).+)) }),] [$($out)* (const { $crate::__private::key($crate::__private::stringify!($($k).+)) }, &$crate::__private::DisplayValue(&$($k).+) as &dyn $crate::FieldValue),] $($($rest)*)?)
     };
     (@ $cx:tt [$($names:tt)*] [$($out:tt)*] ?$($k:ident).+ $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name($crate::__private::stringify!($($k).+)),] [$($out)* ($crate::__private::stringify!($($k).+), &$crate::__private::DebugValue(&$($k).+) as &dyn $crate::FieldValue),] $($($rest)*)?)
+        $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name(const { $crate::__private::key($crate::__private::stringify!($($k).+)) }),] [$($out)* (const { $crate::__private::key($crate::__private::stringify!($($k).+)) }, &$crate::__private::DebugValue(&$($k).+) as &dyn $crate::FieldValue),] $($($rest)*)?)
     };
     (@ $cx:tt [$($names:tt)*] [$($out:tt)*] $($k:ident).+ $(, $($rest:tt)*)?) => {
-        $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name($crate::__private::stringify!($($k).+)),] [$($out)* ($crate::__private::stringify!($($k).+), &$($k).+ as &dyn $crate::FieldValue),] $($($rest)*)?)
+        $crate::__fields!(@ $cx [$($names)* $crate::__private::event_name(const { $crate::__private::key($crate::__private::stringify!($($k).+)) }),] [$($out)* (const { $crate::__private::key($crate::__private::stringify!($($k).+)) }, $crate::__private::field(&$($k).+)),] $($($rest)*)?)
     };
 }

@@ -22,6 +22,45 @@ pub fn value_debug(v: &dyn ::core::fmt::Debug) -> Value {
     Value::Str(crate::redact::redact_debug(&format!("{v:?}")))
 }
 
+/// A field's key as written, without the `r#` of a raw identifier
+/// (`r#type = 1` is `type=1`, as in `tracing`).
+pub const fn key(written: &'static str) -> &'static str {
+    match written.as_bytes() {
+        [b'r', b'#', ..] => written.split_at(2).1,
+        _ => written,
+    }
+}
+
+/// A field value of an event macro, its type checked where the user wrote it.
+#[inline(always)]
+pub fn field<T: FieldValue>(value: &T) -> &dyn FieldValue {
+    value
+}
+
+/// The message of an event macro: text.
+#[inline(always)]
+pub fn message<M: Message + ?Sized>(message: &M) -> &str {
+    message.text()
+}
+
+/// What an event's message may be: anything that is text.
+#[diagnostic::on_unimplemented(
+    message = "the message of a logwire event must be text, not `{Self}`",
+    label = "not a `&str` or a `String`",
+    note = "write `info!(logger, \"MESSAGE\", key = value, …)`: the message comes right after the logger, then the fields"
+)]
+pub trait Message {
+    /// The message's text.
+    fn text(&self) -> &str;
+}
+
+impl<T: AsRef<str> + ?Sized> Message for T {
+    #[inline(always)]
+    fn text(&self) -> &str {
+        self.as_ref()
+    }
+}
+
 /// Writes a line of an event macro and hands it to the `tracing` stack.
 #[inline]
 pub fn emit(
