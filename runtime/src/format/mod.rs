@@ -212,6 +212,13 @@ thread_local! {
     static RAW: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
+/// Drops what was written of a field value from `start` on.
+#[cold]
+#[inline(never)]
+fn forget_since(out: &mut String, start: usize) {
+    out.truncate(start);
+}
+
 /// Writes a field value in the readable format, cut at the given length.
 struct ReadableValue<'a>(&'a mut String, usize, usize);
 
@@ -227,10 +234,13 @@ impl ReadableValue<'_> {
         }
     }
 
-    /// Forgets a value handed over before this one.
+    /// Forgets a value handed over before this one (the rare value that
+    /// hands over several).
     #[inline]
     fn restart(&mut self) {
-        self.0.truncate(self.2);
+        if self.0.len() != self.2 {
+            forget_since(self.0, self.2);
+        }
     }
 
     /// Formats in place; only a value that needs quoting is moved and escaped.
@@ -360,10 +370,13 @@ impl JsonValue<'_> {
         }
     }
 
-    /// Forgets a value handed over before this one.
+    /// Forgets a value handed over before this one (the rare value that
+    /// hands over several).
     #[inline]
     fn restart(&mut self) {
-        self.0.truncate(self.2);
+        if self.0.len() != self.2 {
+            forget_since(self.0, self.2);
+        }
     }
 
     fn quoted(&mut self, args: fmt::Arguments<'_>) {
