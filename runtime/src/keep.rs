@@ -12,6 +12,8 @@ use std::ops::Range;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
+use tracing_core::callsite::DefaultCallsite;
+
 use crate::field::{FieldValue, Slot, ValueRef};
 use crate::Level;
 
@@ -22,8 +24,11 @@ pub(crate) trait Replay: Send + Sync {
     fn replay(&self, at: &At<'_>, level: Level, message: &str, fields: &[(&'static str, &dyn FieldValue)]);
 }
 
-/// When and under which ids an event was kept.
+/// When, where and under which ids an event was kept.
 pub(crate) struct At<'a> {
+    /// The callsites of the line, to hand it to the `tracing` stack when it
+    /// is written; `None` for a library event, which the stack had already.
+    pub(crate) site: Option<&'static [DefaultCallsite]>,
     pub(crate) time: SystemTime,
     pub(crate) txid: Option<&'a str>,
     pub(crate) span: Option<&'static str>,
@@ -32,6 +37,7 @@ pub(crate) struct At<'a> {
 
 /// One kept event.
 struct Kept1 {
+    site: Option<&'static [DefaultCallsite]>,
     time: SystemTime,
     level: Level,
     txid: Option<Arc<str>>,
@@ -131,6 +137,7 @@ impl Kept {
         stored.extend(fields.iter().map(|(k, v)| (*k, Slot::store(*v, text))));
         let fields = fields.len();
         ring.events.push_back(Kept1 {
+            site: at.site,
             time: at.time,
             level,
             txid,
@@ -157,6 +164,7 @@ impl Kept {
             let fields: Vec<(&'static str, &dyn FieldValue)> =
                 values.iter().map(|(k, v)| (*k, v as &dyn FieldValue)).collect();
             let at = At {
+                site: e.site,
                 time: e.time,
                 txid: e.txid.as_deref(),
                 span: e.span,
@@ -226,6 +234,7 @@ mod tests {
         let txid: Arc<str> = Arc::from("req-1");
         for i in 0..1000u32 {
             let at = At {
+                site: None,
                 time: SystemTime::now(),
                 txid: None,
                 span: None,

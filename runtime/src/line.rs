@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::ambient;
+use tracing_core::callsite::DefaultCallsite;
+
 use crate::capture::{Captured, Record};
 use crate::field::Value;
 use crate::format::{self, Event, Format, LineContext};
@@ -44,13 +46,21 @@ impl LineWriter {
         self.format(ev, |line, record| self.hand_out(line, record));
     }
 
-    /// Keeps `ev` in `kept` with its time and ids instead of writing it;
-    /// `owner` (this writer's logger) writes it if the request fails.
-    pub(crate) fn keep(&self, ev: &Event<'_>, kept: &Kept, owner: &Arc<dyn Replay>) {
+    /// Keeps `ev` (logged at `site`) in `kept` with its time and ids
+    /// instead of writing it; `owner` (this writer's logger) writes it if
+    /// the request fails.
+    pub(crate) fn keep(
+        &self,
+        ev: &Event<'_>,
+        site: Option<&'static [DefaultCallsite]>,
+        kept: &Kept,
+        owner: &Arc<dyn Replay>,
+    ) {
         let time = self.now();
         let span = span::current();
         with_trace_id(|trace_id| {
             let at = At {
+                site,
                 time,
                 txid: None,
                 span,

@@ -239,24 +239,32 @@ impl Logger {
         let Some(kept) = kept else { return };
         let (written, dropped) = kept.write_out();
         if written + dropped > 0 {
-            self.inner.writer.write(&Event {
-                level: Level::INFO,
-                message: "DEBUG_KEPT",
-                fields: &[("written", &written), ("dropped", &dropped)],
-            });
+            crate::__site!(
+                DEBUG_KEPT,
+                EVENT,
+                "logwire line",
+                &["message", "logger", "txid", "written", "dropped"],
+                [Level::INFO]
+            );
+            self.inner.write_always(
+                &DEBUG_KEPT.1,
+                "DEBUG_KEPT",
+                &[("written", &written), ("dropped", &dropped)],
+            );
         }
     }
 
     /// Writes `ev` if its level is written, else keeps it for the current
     /// request's or job's failure if it keeps lines; says whether it was
-    /// written.
+    /// written. `site`: where a line of logwire's own was logged, so that a
+    /// kept line reaches the `tracing` stack if it is written later.
     #[inline]
-    pub(crate) fn write_event(&self, ev: &Event<'_>) -> bool {
+    pub(crate) fn write_event(&self, ev: &Event<'_>, site: Option<&'static [DefaultCallsite]>) -> bool {
         if self.writes(ev.level) {
             self.inner.writer.write(ev);
             true
         } else {
-            self.keep(ev);
+            self.keep(ev, site);
             false
         }
     }
@@ -264,10 +272,10 @@ impl Logger {
     /// Keeps `ev` for the current request's or job's failure, if it keeps lines.
     #[cold]
     #[inline(never)]
-    fn keep(&self, ev: &Event<'_>) {
+    fn keep(&self, ev: &Event<'_>, site: Option<&'static [DefaultCallsite]>) {
         ambient::with_kept(|kept| {
             let owner: Arc<dyn Replay> = self.inner.clone();
-            self.inner.writer.keep(ev, kept, &owner);
+            self.inner.writer.keep(ev, site, kept, &owner);
         });
     }
 
@@ -343,7 +351,7 @@ impl Logger {
         message: &str,
         fields: &[(&'static str, &dyn FieldValue)],
     ) {
-        self.emit_then(level, message, fields, |logger, txid| {
+        self.emit_then(Some(site), level, message, fields, |logger, txid| {
             crate::mirror::line(site, logger, txid, level, message, fields)
         });
     }
@@ -353,13 +361,14 @@ impl Logger {
     /// and the txid to hand it to the `tracing` stack.
     pub(crate) fn emit_then(
         &self,
+        site: Option<&'static [DefaultCallsite]>,
         level: Level,
         message: &str,
         fields: &[(&'static str, &dyn FieldValue)],
         mirror: impl FnOnce(&str, Option<&str>),
     ) {
         // A kept line is not an event yet: it reaches the stack only if written.
-        if !self.write_event(&Event { level, message, fields }) {
+        if !self.write_event(&Event { level, message, fields }, site) {
             return;
         }
         // Checked here too, so that a line no subscriber wants skips the txid lookup.
@@ -548,10 +557,10 @@ impl LoggerBuilder {
     /// `DEBUG_KEPT | written=N dropped=M`; on success they are dropped.
     ///
     /// logwire's lines, `METHOD_END` lines and (with
-    /// [`layer`](crate::layer())) library events count alike. Kept lines
-    /// are written by this logger only: the other layers of the `tracing`
-    /// stack get logwire's lines as they are written, and a kept line was
-    /// not written when it was logged. Memory is
+    /// [`layer`](crate::layer())) library events count alike. The other
+    /// layers of the `tracing` stack get logwire's lines when they are
+    /// written: a kept line when a failure writes it, never while it is
+    /// only kept. Memory is
     /// bounded by `max_lines` lines per request or job; without this option
     /// nothing is kept and nothing costs more. The idea is .NET's log
     /// buffering and AWS Powertools' debug sampling on error.
@@ -590,9 +599,33 @@ fn env_level() -> LevelFilter {
     })
 }
 
+impl Inner {
+    /// Writes an INFO line of logwire's own whatever the level (it says
+    /// what happened to the logger itself), and hands it to the stack.
+    fn write_always(
+        &self,
+        site: &'static [DefaultCallsite],
+        message: &str,
+        fields: &[(&'static str, &dyn FieldValue)],
+    ) {
+        self.writer.write(&Event {
+            level: Level::INFO,
+            message,
+            fields,
+        });
+        if crate::mirror::may_want(Level::INFO) {
+            ambient::with_txid(|txid| crate::mirror::line(site, &self.writer.name, txid, Level::INFO, message, fields));
+        }
+    }
+}
+
 impl Replay for Inner {
     fn replay(&self, at: &At<'_>, level: Level, message: &str, fields: &[(&'static str, &dyn FieldValue)]) {
         self.writer.replay(at, &Event { level, message, fields });
+        // Written now: the stack gets it now, as it gets every line written.
+        if let Some(site) = at.site.filter(|_| crate::mirror::may_want(level)) {
+            crate::mirror::line(site, &self.writer.name, at.txid, level, message, fields);
+        }
     }
 }
 
@@ -626,15 +659,22 @@ impl levels::Target for Inner {
         drop(current);
         if from_level != to_level {
             let (from, to) = (from_level.to_string(), to_level.to_string());
-            self.writer.write(&Event {
-                level: Level::INFO,
-                message: "LEVEL_CHANGED",
-                fields: &[
+            crate::__site!(
+                LEVEL_CHANGED,
+                EVENT,
+                "logwire line",
+                &["message", "logger", "txid", "from", "to", "until"],
+                [Level::INFO]
+            );
+            self.write_always(
+                &LEVEL_CHANGED.1,
+                "LEVEL_CHANGED",
+                &[
                     ("from", &from.as_str()),
                     ("to", &to.as_str()),
                     ("until", &until.as_str()),
                 ],
-            });
+            );
         }
         true
     }

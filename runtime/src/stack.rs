@@ -189,7 +189,7 @@ impl Collect {
             logger.writer().write(&line);
         } else {
             // Below the logger's level inside a request that keeps lines: kept.
-            logger.write_event(&line);
+            logger.write_event(&line, None);
         }
     }
 

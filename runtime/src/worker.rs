@@ -235,7 +235,7 @@ impl<'a> Job<'a> {
         }
         let kept = logger.keeper();
         let body = async {
-            logger.emit_then(Level::INFO, "JOB_START", &start_fields, |name, txid| {
+            logger.emit_then(None, Level::INFO, "JOB_START", &start_fields, |name, txid| {
                 JOB_START.line(name, txid, "JOB_START", &start_fields)
             });
             let started = Instant::now();

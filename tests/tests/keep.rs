@@ -309,3 +309,76 @@ async fn kept_lines_reach_the_file_in_json() {
         ]
     );
 }
+
+/// What another layer of the stack saw of logwire's lines: `txid message
+/// step`, in order.
+#[derive(Clone, Default)]
+struct Seen(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+struct Fields(std::collections::BTreeMap<String, String>);
+
+impl tracing::field::Visit for Fields {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.insert(field.name().to_owned(), format!("{value:?}"));
+    }
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.0.insert(field.name().to_owned(), value.to_owned());
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Seen {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let mut f = Fields(Default::default());
+        event.record(&mut f);
+        let get = |k: &str| f.0.get(k).cloned().unwrap_or_default();
+        self.0.lock().unwrap().push(
+            format!(
+                "{} {} {} {}",
+                get("txid"),
+                event.metadata().level(),
+                get("message"),
+                get("step")
+            )
+            .trim_end()
+            .to_owned(),
+        );
+    }
+}
+
+/// Kept lines that a failure writes reach the other layers of the stack
+/// then, as every written line does; those of a good job never do.
+#[tokio::test]
+async fn kept_lines_written_for_a_failure_reach_the_other_layers() {
+    use tracing_subscriber::prelude::*;
+
+    let seen = Seen::default();
+    let _stack = tracing::subscriber::set_default(tracing_subscriber::registry().with(seen.clone()));
+    let (log, _) = logger();
+    let steps = Steps::new(log.clone());
+    let failed = logwire::worker::run_job(&log, "build-1", async {
+        steps.run("job").await;
+        Err::<(), _>("exit code 2")
+    })
+    .await;
+    assert!(failed.is_err());
+    logwire::worker::run_job(&log, "build-2", async {
+        steps.run("job").await;
+        Ok::<_, String>(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        *seen.0.lock().unwrap(),
+        [
+            "build-1 INFO JOB_START",
+            "build-1 DEBUG STEP 3",
+            "build-1 DEBUG STEP 4",
+            "build-1 DEBUG METHOD_END",
+            "build-1 INFO DEBUG_KEPT",
+            "build-1 ERROR JOB_ERROR",
+            "build-1 INFO JOB_END",
+            "build-2 INFO JOB_START",
+            "build-2 INFO JOB_END",
+        ]
+    );
+}
