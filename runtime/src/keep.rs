@@ -7,14 +7,14 @@
 //! and copying a few values costs a fraction of formatting a line that is
 //! then thrown away.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::ops::Range;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
-use tracing_core::callsite::DefaultCallsite;
-
 use crate::field::{FieldValue, Slot, ValueRef};
+use crate::mirror::Mirror;
 use crate::Level;
 
 /// What writes a kept event as the line it would have been: its logger.
@@ -26,9 +26,10 @@ pub(crate) trait Replay: Send + Sync {
 
 /// When, where and under which ids an event was kept.
 pub(crate) struct At<'a> {
-    /// The callsites of the line, to hand it to the `tracing` stack when it
-    /// is written; `None` for a library event, which the stack had already.
-    pub(crate) site: Option<&'static [DefaultCallsite]>,
+    /// Where a line of logwire's own was logged, to hand it to the
+    /// `tracing` stack when it is written; `None` for a library event,
+    /// which the stack had when it was logged.
+    pub(crate) site: Option<Mirror>,
     pub(crate) time: SystemTime,
     pub(crate) txid: Option<&'a str>,
     pub(crate) span: Option<&'static str>,
@@ -37,7 +38,7 @@ pub(crate) struct At<'a> {
 
 /// One kept event.
 struct Kept1 {
-    site: Option<&'static [DefaultCallsite]>,
+    site: Option<Mirror>,
     time: SystemTime,
     level: Level,
     txid: Option<Arc<str>>,
@@ -50,6 +51,17 @@ struct Kept1 {
     fields: usize,
     /// Index into [`Ring::owners`].
     owner: usize,
+}
+
+thread_local! {
+    /// An event's values, copied before its ring is locked.
+    static STAGED: RefCell<Staged> = RefCell::new(Staged::default());
+}
+
+#[derive(Default)]
+struct Staged {
+    text: String,
+    slots: Vec<(&'static str, Slot)>,
 }
 
 /// Lines and bytes reserved with the first kept event.
@@ -104,6 +116,37 @@ impl Kept {
         message: &str,
         fields: &[(&'static str, &dyn FieldValue)],
     ) {
+        // Values are copied (and `%`/`?` ones formatted) before the ring is
+        // locked: a `Display` that logs, and so keeps a line of its own, must
+        // not find the lock taken on its own thread.
+        STAGED.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut staged) => {
+                let Staged { text, slots } = &mut *staged;
+                text.clear();
+                slots.clear();
+                slots.extend(fields.iter().map(|(k, v)| (*k, Slot::store(*v, text))));
+                self.push_staged(owner, at, txid, level, message, text, slots);
+            }
+            // A value's `Display` keeping a line while this one is staged.
+            Err(_) => {
+                let mut text = String::new();
+                let slots: Vec<_> = fields.iter().map(|(k, v)| (*k, Slot::store(*v, &mut text))).collect();
+                self.push_staged(owner, at, txid, level, message, &text, &slots);
+            }
+        });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_staged(
+        &self,
+        owner: &Arc<dyn Replay>,
+        at: At<'_>,
+        txid: Option<Arc<str>>,
+        level: Level,
+        message: &str,
+        text: &str,
+        slots: &[(&'static str, Slot)],
+    ) {
         let mut ring = self.ring.lock().unwrap_or_else(PoisonError::into_inner);
         if self.max == 0 {
             ring.dropped += 1;
@@ -131,11 +174,16 @@ impl Kept {
             }
         };
         let message = ring.add(message);
-        let Ring {
-            text, fields: stored, ..
-        } = &mut *ring;
-        stored.extend(fields.iter().map(|(k, v)| (*k, Slot::store(*v, text))));
-        let fields = fields.len();
+        let base = ring.text.len();
+        ring.text.push_str(text);
+        ring.fields.extend(slots.iter().map(|(k, slot)| {
+            let slot = match slot {
+                Slot::Text(r) => Slot::Text(r.start + base..r.end + base),
+                other => other.clone(),
+            };
+            (*k, slot)
+        }));
+        let fields = slots.len();
         ring.events.push_back(Kept1 {
             site: at.site,
             time: at.time,

@@ -7,12 +7,11 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::ambient;
-use tracing_core::callsite::DefaultCallsite;
-
 use crate::capture::{Captured, Record};
 use crate::field::Value;
 use crate::format::{self, Event, Format, LineContext};
 use crate::keep::{At, Kept, Replay};
+use crate::mirror::Mirror;
 use crate::sink::{self, Sink};
 use crate::span;
 
@@ -49,13 +48,7 @@ impl LineWriter {
     /// Keeps `ev` (logged at `site`) in `kept` with its time and ids
     /// instead of writing it; `owner` (this writer's logger) writes it if
     /// the request fails.
-    pub(crate) fn keep(
-        &self,
-        ev: &Event<'_>,
-        site: Option<&'static [DefaultCallsite]>,
-        kept: &Kept,
-        owner: &Arc<dyn Replay>,
-    ) {
+    pub(crate) fn keep(&self, ev: &Event<'_>, site: Option<Mirror>, kept: &Kept, owner: &Arc<dyn Replay>) {
         let time = self.now();
         let span = span::current();
         with_trace_id(|trace_id| {

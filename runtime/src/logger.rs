@@ -17,6 +17,7 @@ use crate::format::{Event, Format};
 use crate::keep::{At, Kept, Replay};
 use crate::levels::{self, Override};
 use crate::line::{Clock, LineWriter};
+use crate::mirror::Mirror;
 use crate::sink::{FileSink, Sink};
 use crate::Level;
 
@@ -259,7 +260,7 @@ impl Logger {
     /// written. `site`: where a line of logwire's own was logged, so that a
     /// kept line reaches the `tracing` stack if it is written later.
     #[inline]
-    pub(crate) fn write_event(&self, ev: &Event<'_>, site: Option<&'static [DefaultCallsite]>) -> bool {
+    pub(crate) fn write_event(&self, ev: &Event<'_>, site: Option<Mirror>) -> bool {
         if self.writes(ev.level) {
             self.inner.writer.write(ev);
             true
@@ -272,7 +273,7 @@ impl Logger {
     /// Keeps `ev` for the current request's or job's failure, if it keeps lines.
     #[cold]
     #[inline(never)]
-    fn keep(&self, ev: &Event<'_>, site: Option<&'static [DefaultCallsite]>) {
+    fn keep(&self, ev: &Event<'_>, site: Option<Mirror>) {
         ambient::with_kept(|kept| {
             let owner: Arc<dyn Replay> = self.inner.clone();
             self.inner.writer.keep(ev, site, kept, &owner);
@@ -342,38 +343,17 @@ impl Logger {
     }
 
     /// Writes a line of logwire's own (a macro's, a service method's, a
-    /// request's) and hands it to the `tracing` stack through `site`.
+    /// request's or a job's) and, once it is written, hands it to the
+    /// `tracing` stack through `site`.
     #[inline]
-    pub(crate) fn emit(
-        &self,
-        site: &'static [DefaultCallsite],
-        level: Level,
-        message: &str,
-        fields: &[(&'static str, &dyn FieldValue)],
-    ) {
-        self.emit_then(Some(site), level, message, fields, |logger, txid| {
-            crate::mirror::line(site, logger, txid, level, message, fields)
-        });
-    }
-
-    /// Writes a line of logwire's own, then, if it was written (not kept)
-    /// and a subscriber may want it, calls `mirror` with the logger's name
-    /// and the txid to hand it to the `tracing` stack.
-    pub(crate) fn emit_then(
-        &self,
-        site: Option<&'static [DefaultCallsite]>,
-        level: Level,
-        message: &str,
-        fields: &[(&'static str, &dyn FieldValue)],
-        mirror: impl FnOnce(&str, Option<&str>),
-    ) {
-        // A kept line is not an event yet: it reaches the stack only if written.
-        if !self.write_event(&Event { level, message, fields }, site) {
+    pub(crate) fn emit(&self, site: Mirror, level: Level, message: &str, fields: &[(&'static str, &dyn FieldValue)]) {
+        // A kept line is not an event yet: it reaches the stack if a failure writes it.
+        if !self.write_event(&Event { level, message, fields }, Some(site)) {
             return;
         }
         // Checked here too, so that a line no subscriber wants skips the txid lookup.
         if crate::mirror::may_want(level) {
-            ambient::with_txid(|txid| mirror(&self.inner.writer.name, txid));
+            ambient::with_txid(|txid| site.line(&self.inner.writer.name, txid, level, message, fields));
         }
     }
 }
@@ -549,8 +529,9 @@ impl LoggerBuilder {
         Logger::from_parts(level, self.keep, writer)
     }
 
-    /// Keeps the DEBUG lines below the logger's level of each request
-    /// (`ApiLayer`) and job (`run_job`), at most `max_lines` of them (the
+    /// Keeps the lines of each request (`ApiLayer`) and job (`run_job`)
+    /// that are below the logger's level, down to DEBUG (an INFO line too
+    /// when the logger is at WARN), at most `max_lines` of them (the
     /// oldest dropped first), and writes them only if it fails: a 5xx
     /// response, a panic, a job's error or panic. They are written before
     /// its ERROR line, with their own times and txid, followed by
@@ -559,8 +540,8 @@ impl LoggerBuilder {
     /// logwire's lines, `METHOD_END` lines and (with
     /// [`layer`](crate::layer())) library events count alike. The other
     /// layers of the `tracing` stack get logwire's lines when they are
-    /// written: a kept line when a failure writes it, never while it is
-    /// only kept. Memory is
+    /// written: a kept line when a failure writes it (inside the span
+    /// current then), never while it is only kept. Memory is
     /// bounded by `max_lines` lines per request or job; without this option
     /// nothing is kept and nothing costs more. The idea is .NET's log
     /// buffering and AWS Powertools' debug sampling on error.
@@ -614,7 +595,7 @@ impl Inner {
             fields,
         });
         if crate::mirror::may_want(Level::INFO) {
-            ambient::with_txid(|txid| crate::mirror::line(site, &self.writer.name, txid, Level::INFO, message, fields));
+            ambient::with_txid(|txid| Mirror::Static(site).line(&self.writer.name, txid, Level::INFO, message, fields));
         }
     }
 }
@@ -624,7 +605,7 @@ impl Replay for Inner {
         self.writer.replay(at, &Event { level, message, fields });
         // Written now: the stack gets it now, as it gets every line written.
         if let Some(site) = at.site.filter(|_| crate::mirror::may_want(level)) {
-            crate::mirror::line(site, &self.writer.name, at.txid, level, message, fields);
+            site.line(&self.writer.name, at.txid, level, message, fields);
         }
     }
 }

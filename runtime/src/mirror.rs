@@ -105,10 +105,39 @@ fn wanted_at(callsites: &'static [DefaultCallsite], level: Level) -> Option<&'st
     wanted(cs.interest(), meta).then_some(meta)
 }
 
+/// Where a line of logwire's own was logged: the callsites that hand it to
+/// the `tracing` stack once it is written (at once, or when a failure
+/// writes a kept line).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Mirror {
+    /// A macro's or a `#[service]` method's callsites, made in a `static`.
+    Static(&'static [DefaultCallsite]),
+    /// A site whose field names arrive at run time (`JOB_START`).
+    Shapes(&'static Shapes),
+}
+
+impl Mirror {
+    /// Hands a line that was just written to the stack, when a subscriber
+    /// wants it.
+    pub(crate) fn line(
+        self,
+        logger: &str,
+        txid: Option<&str>,
+        level: Level,
+        message: &str,
+        fields: &[(&'static str, &dyn FieldValue)],
+    ) {
+        match self {
+            Mirror::Static(callsites) => line(callsites, logger, txid, level, message, fields),
+            Mirror::Shapes(shapes) => shapes.line(logger, txid, message, fields),
+        }
+    }
+}
+
 /// Hands a line that was just written to the `tracing` stack, when a
 /// subscriber wants it. `fields` are the fields of the line, in the order of
 /// the site's names (a field whose value is absent is left out of `fields`).
-pub(crate) fn line(
+fn line(
     callsites: &'static [DefaultCallsite],
     logger: &str,
     txid: Option<&str>,
@@ -232,6 +261,8 @@ fn with_value_set<R>(
             None => value.as_value(),
         };
     }
+    // `value_set_all` is what tracing's own macros build value sets with
+    // (since tracing 0.1.44), hence as stable as they are.
     f(&set.value_set_all(refs))
 }
 

@@ -22,8 +22,9 @@ pub fn value_debug(v: &dyn ::core::fmt::Debug) -> Value {
     Value::Str(crate::redact::redact_debug(&format!("{v:?}")))
 }
 
-/// A field's key as written, without the `r#` of a raw identifier
-/// (`r#type = 1` is `type=1`, as in `tracing`).
+/// A field's key as written, without the leading `r#` of a raw identifier
+/// (`r#type = 1` is `type=1`, as `tracing` writes it; a dotted key keeps
+/// the `r#` of its later parts).
 pub const fn key(written: &'static str) -> &'static str {
     match written.as_bytes() {
         [b'r', b'#', ..] => written.split_at(2).1,
@@ -70,7 +71,7 @@ pub fn emit(
     message: &str,
     fields: &[(&'static str, &dyn FieldValue)],
 ) {
-    logger.emit(site, level, message, fields);
+    logger.emit(crate::mirror::Mirror::Static(site), level, message, fields);
 }
 pub use crate::service::{
     call_once_later, checked, is_logger, out_of_line, Arg, ArgOther, ArgPlain, ErrorText, InMethod, InjectDefault,

@@ -195,7 +195,8 @@ impl MethodCall {
             None => &after[..1],
         };
         with_present(Some(head), args, after, |fields| {
-            self.logger.emit(site, level, message, fields);
+            self.logger
+                .emit(crate::mirror::Mirror::Static(site), level, message, fields);
         });
     }
 }

@@ -80,7 +80,7 @@ use std::sync::Arc;
 
 use crate::context;
 use crate::field::{FieldValue, Value};
-use crate::mirror::{self, Shapes};
+use crate::mirror::{self, Mirror, Shapes};
 use crate::panic::CatchPanic;
 use crate::{Level, Logger};
 use tracing_core::metadata::Kind;
@@ -235,9 +235,7 @@ impl<'a> Job<'a> {
         }
         let kept = logger.keeper();
         let body = async {
-            logger.emit_then(None, Level::INFO, "JOB_START", &start_fields, |name, txid| {
-                JOB_START.line(name, txid, "JOB_START", &start_fields)
-            });
+            logger.emit(Mirror::Shapes(&JOB_START), Level::INFO, "JOB_START", &start_fields);
             let started = Instant::now();
             let outcome = match CatchPanic::new(fut).await {
                 Ok(Ok(value)) => Ok(value),

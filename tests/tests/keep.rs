@@ -382,3 +382,80 @@ async fn kept_lines_written_for_a_failure_reach_the_other_layers() {
         ]
     );
 }
+
+/// A value whose `Debug` logs to the same logger.
+struct Chatty(Logger);
+
+impl std::fmt::Debug for Chatty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        logwire::debug!(self.0, "INNER", n = 1);
+        f.write_str("chatty")
+    }
+}
+
+/// Keeping a line whose value logs (and so keeps a line of its own) on the
+/// same thread neither deadlocks nor loses either line.
+#[test]
+fn a_kept_value_that_logs_while_it_is_kept_does_not_deadlock() {
+    let (log, cap) = logger();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let outcome = rt.block_on(logwire::worker::run_job(&log, "build-9", async {
+            logwire::debug!(log, "OUTER", v = ?Chatty(log.clone()));
+            Err::<(), _>("exit code 1")
+        }));
+        done.send(outcome.is_err()).unwrap();
+    });
+    let failed = finished
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the job ended: keeping a line whose value logs must not deadlock");
+    assert!(failed);
+    assert_eq!(
+        lines(&cap),
+        [
+            "[build-9] INFO JOB_START ",
+            "[build-9] DEBUG INNER n=1",
+            "[build-9] DEBUG OUTER v=chatty",
+            "[build-9] INFO DEBUG_KEPT written=2 dropped=0",
+            "[build-9] ERROR JOB_ERROR error=exit code 1",
+            "[build-9] INFO JOB_END status=error",
+        ]
+    );
+}
+
+/// Under a WARN logger that keeps lines, a failed job's `JOB_START` (its
+/// fields known only at run time) is kept, written by the failure, and
+/// handed to the other layers then.
+#[tokio::test]
+async fn a_kept_job_start_reaches_the_other_layers_when_written() {
+    use tracing_subscriber::prelude::*;
+
+    let seen = Seen::default();
+    let _stack = tracing::subscriber::set_default(tracing_subscriber::registry().with(seen.clone()));
+    let (log, cap) = Logger::builder("worker")
+        .level(Level::WARN)
+        .debug_on_failure(10)
+        .build_capture();
+    let failed = logwire::worker::Job::new(&log, "build-5")
+        .field("step", 7u32)
+        .run(async { Err::<(), _>("exit code 3") })
+        .await;
+    assert!(failed.is_err());
+    assert_eq!(
+        lines(&cap),
+        [
+            "[build-5] INFO JOB_START step=7",
+            "[build-5] INFO DEBUG_KEPT written=1 dropped=0",
+            "[build-5] ERROR JOB_ERROR error=exit code 3",
+        ]
+    );
+    assert_eq!(
+        *seen.0.lock().unwrap(),
+        [
+            "build-5 INFO JOB_START 7",
+            "build-5 INFO DEBUG_KEPT",
+            "build-5 ERROR JOB_ERROR"
+        ]
+    );
+}
