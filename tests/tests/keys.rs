@@ -143,3 +143,21 @@ fn a_library_event_keeps_target_and_both_messages_apart() {
         }
     }
 }
+
+/// A renamed repeat never takes a name the line already uses: `a`, `a`,
+/// `a.2` writes `a`, `a.3`, `a.2`, in both formats and in the capture.
+#[test]
+fn a_renamed_repeat_skips_names_the_line_already_has() {
+    let (log, cap) = fixed(Format::Readable);
+    logwire::info!(log, "X", a = 1, a = 2, "a.2" = 3, a = 4);
+    assert_eq!(
+        cap.lines()[0],
+        "2025-01-01 12:00:00.123Z - api - INFO - X | a=1 a.3=2 a.2=3 a.4=4"
+    );
+    let fields: Vec<String> = cap.records()[0].fields.iter().map(|(k, _)| k.clone()).collect();
+    assert_eq!(fields, ["a", "a.3", "a.2", "a.4"]);
+
+    let (log, cap) = fixed(Format::Json);
+    logwire::info!(log, "X", a = 1, a = 2, "a.2" = 3, a = 4);
+    assert_eq!(json_keys(&cap.lines()[0]).1, ["a", "a.3", "a.2", "a.4"]);
+}

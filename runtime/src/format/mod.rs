@@ -106,11 +106,24 @@ pub(crate) fn repeats(fields: &[(&str, &dyn FieldValue)], i: usize) -> usize {
 }
 
 /// The name `fields[i]` is written under: its key, or `key.N` when it is
-/// the N-th field of that name.
+/// the N-th field of that name, N raised past any name the line already
+/// has (`a`, `a`, `a.2` are written `a`, `a.3`, `a.2`).
 pub(crate) fn key_name<'a>(fields: &[(&'a str, &dyn FieldValue)], i: usize) -> Cow<'a, str> {
-    match repeats(fields, i) {
-        0 => Cow::Borrowed(fields[i].0),
-        n => Cow::Owned(format!("{}.{}", fields[i].0, n + 1)),
+    let key = fields[i].0;
+    let n = repeats(fields, i);
+    if n == 0 {
+        return Cow::Borrowed(key);
+    }
+    // Rare (a key given twice): every earlier name is worked out again.
+    let earlier: Vec<Cow<'a, str>> = (0..i).map(|j| key_name(fields, j)).collect();
+    let taken = |name: &str| fields.iter().any(|(k, _)| *k == name) || earlier.iter().any(|e| e == name);
+    let mut n = n + 1;
+    loop {
+        let name = format!("{key}.{n}");
+        if !taken(&name) {
+            return Cow::Owned(name);
+        }
+        n += 1;
     }
 }
 
