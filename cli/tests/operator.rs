@@ -795,7 +795,7 @@ fn levels_at_run_time() -> Result<(), Failed> {
         )?;
 
         // *=debug reaches both.
-        let out = run(&["level", "set", "*=debug", "--for", "2s", "--root", r]);
+        let out = run(&["level", "set", "*=debug", "--for", "3s", "--root", r]);
         ensure(out.status.success(), || {
             String::from_utf8_lossy(&out.stderr).into_owned()
         })?;
