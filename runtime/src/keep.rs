@@ -64,6 +64,29 @@ struct Staged {
     slots: Vec<(&'static str, Slot)>,
 }
 
+/// Calls `f` with `fields` copied into this thread's staging buffers, or
+/// into fresh ones when a value's `Display` keeps a line while another is
+/// staged.
+fn staged(fields: &[(&'static str, &dyn FieldValue)], f: impl FnOnce(&str, &[(&'static str, Slot)])) {
+    let fill = |staged: &mut Staged| {
+        let Staged { text, slots } = staged;
+        text.clear();
+        slots.clear();
+        slots.extend(fields.iter().map(|(k, v)| (*k, Slot::store(*v, text))));
+    };
+    STAGED.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut staged) => {
+            fill(&mut staged);
+            f(&staged.text, &staged.slots);
+        }
+        Err(_) => {
+            let mut fresh = Staged::default();
+            fill(&mut fresh);
+            f(&fresh.text, &fresh.slots);
+        }
+    });
+}
+
 /// Lines and bytes reserved with the first kept event.
 const FIRST_LINES: usize = 16;
 const TEXT_BYTES: usize = 32;
@@ -119,81 +142,55 @@ impl Kept {
         // Values are copied (and `%`/`?` ones formatted) before the ring is
         // locked: a `Display` that logs, and so keeps a line of its own, must
         // not find the lock taken on its own thread.
-        STAGED.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut staged) => {
-                let Staged { text, slots } = &mut *staged;
-                text.clear();
-                slots.clear();
-                slots.extend(fields.iter().map(|(k, v)| (*k, Slot::store(*v, text))));
-                self.push_staged(owner, at, txid, level, message, text, slots);
+        staged(fields, |text, slots| {
+            let mut ring = self.ring.lock().unwrap_or_else(PoisonError::into_inner);
+            if self.max == 0 {
+                ring.dropped += 1;
+                return;
             }
-            // A value's `Display` keeping a line while this one is staged.
-            Err(_) => {
-                let mut text = String::new();
-                let slots: Vec<_> = fields.iter().map(|(k, v)| (*k, Slot::store(*v, &mut text))).collect();
-                self.push_staged(owner, at, txid, level, message, &text, &slots);
+            if ring.events.len() >= self.max {
+                if let Some(oldest) = ring.events.pop_front() {
+                    ring.fields.drain(..oldest.fields);
+                }
+                ring.dropped += 1;
+                ring.compact();
             }
-        });
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn push_staged(
-        &self,
-        owner: &Arc<dyn Replay>,
-        at: At<'_>,
-        txid: Option<Arc<str>>,
-        level: Level,
-        message: &str,
-        text: &str,
-        slots: &[(&'static str, Slot)],
-    ) {
-        let mut ring = self.ring.lock().unwrap_or_else(PoisonError::into_inner);
-        if self.max == 0 {
-            ring.dropped += 1;
-            return;
-        }
-        if ring.events.len() >= self.max {
-            if let Some(oldest) = ring.events.pop_front() {
-                ring.fields.drain(..oldest.fields);
+            if ring.events.capacity() == 0 {
+                // Room for a request's first events at once rather than by doubling.
+                let first = self.max.min(FIRST_LINES);
+                ring.events.reserve(first);
+                ring.fields.reserve(first * FIELDS);
+                ring.text.reserve(first * TEXT_BYTES);
             }
-            ring.dropped += 1;
-            ring.compact();
-        }
-        if ring.events.capacity() == 0 {
-            // Room for a request's first events at once rather than by doubling.
-            let first = self.max.min(FIRST_LINES);
-            ring.events.reserve(first);
-            ring.fields.reserve(first * FIELDS);
-            ring.text.reserve(first * TEXT_BYTES);
-        }
-        let owner = match ring.owners.iter().position(|o| Arc::ptr_eq(o, owner)) {
-            Some(i) => i,
-            None => {
-                ring.owners.push(Arc::clone(owner));
-                ring.owners.len() - 1
-            }
-        };
-        let message = ring.add(message);
-        let base = ring.text.len();
-        ring.text.push_str(text);
-        ring.fields.extend(slots.iter().map(|(k, slot)| {
-            let slot = match slot {
-                Slot::Text(r) => Slot::Text(r.start + base..r.end + base),
-                other => other.clone(),
+            let owner = match ring.owners.iter().position(|o| Arc::ptr_eq(o, owner)) {
+                Some(i) => i,
+                None => {
+                    ring.owners.push(Arc::clone(owner));
+                    ring.owners.len() - 1
+                }
             };
-            (*k, slot)
-        }));
-        let fields = slots.len();
-        ring.events.push_back(Kept1 {
-            site: at.site,
-            time: at.time,
-            level,
-            txid,
-            span: at.span,
-            trace_id: at.trace_id.map(Box::from),
-            message,
-            fields,
-            owner,
+            let message = ring.add(message);
+            let base = ring.text.len();
+            ring.text.push_str(text);
+            ring.fields.extend(slots.iter().map(|(k, slot)| {
+                let slot = match slot {
+                    Slot::Text(r) => Slot::Text(r.start + base..r.end + base),
+                    other => other.clone(),
+                };
+                (*k, slot)
+            }));
+            let fields = slots.len();
+            ring.events.push_back(Kept1 {
+                site: at.site,
+                time: at.time,
+                level,
+                txid,
+                span: at.span,
+                trace_id: at.trace_id.map(Box::from),
+                message,
+                fields,
+                owner,
+            });
         });
     }
 

@@ -117,9 +117,9 @@ impl<T: Default> InjectDefault for T {
     }
 }
 
-/// One call of a service method whose line may be written; `None` from
-/// [`MethodCall::start`] when nothing will be, so that a disabled method
-/// reads no clock and copies no argument.
+/// One call of a service method whose line may be written, begun only when
+/// [`MethodCall::wanted`] says so, so that a disabled method reads no clock
+/// and copies no argument.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct MethodCall {
@@ -130,11 +130,6 @@ pub struct MethodCall {
 }
 
 impl MethodCall {
-    #[inline]
-    pub fn start(logger: &Logger, level: Level, may_fail: bool) -> Option<MethodCall> {
-        MethodCall::wanted(logger, level, may_fail).then(|| MethodCall::begin(logger, level))
-    }
-
     /// Whether a call may write its line or open its span: loads and
     /// compares only, for the disabled path.
     #[inline]

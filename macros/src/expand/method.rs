@@ -162,7 +162,6 @@ fn wrap(imp: &Impl<'_>, m: &Method<'_>) -> ImplItemFn {
         future_block(&name, &start, &quote!(#(#stmts)*), &finish)
     } else {
         let body = quote!(#(#stmts)*);
-        let start = start_sync_call(&name, level, may_fail(output), &fields);
         sync_block(&name, &start, &body, &finish, output)
     };
     let mut wrapped = original.clone();
@@ -307,27 +306,6 @@ fn fake_return(output: &ReturnType) -> TokenStream {
     }
 }
 
-/// The call sites, and the call's state: `None` when neither the line nor a
-/// span is wanted, so that the disabled path is a compare and a branch.
-fn start_call(name: &str, level: Level, may_fail: bool, fields: &FieldTokens) -> TokenStream {
-    let private = quote!(::logwire::__private);
-    let sites = sites(name, level, fields);
-    let (captures, span_fields) = (&fields.captures, &fields.span);
-    quote! {
-        #sites
-        #[allow(unused_imports)]
-        use #private::{ArgPlain as _, ArgOther as _};
-        let __logwire_state = match #private::MethodCall::start(&self.logger, #level, #may_fail) {
-            ::core::option::Option::Some(mut __logwire_call) => {
-                let __logwire_args = (#(#captures,)*);
-                __logwire_call.open_span(&__LOGWIRE_SPAN.1, &[#(#span_fields),*]);
-                ::core::option::Option::Some((__logwire_call, __logwire_args))
-            }
-            ::core::option::Option::None => ::core::option::Option::None,
-        };
-    }
-}
-
 /// The method's span, and its line: METHOD_END at its level, METHOD_ERROR at WARN.
 fn sites(name: &str, level: Level, fields: &FieldTokens) -> TokenStream {
     let keys = &fields.keys;
@@ -343,9 +321,11 @@ fn sites(name: &str, level: Level, fields: &FieldTokens) -> TokenStream {
     }
 }
 
-/// A sync method's call state, for [`sync_block`]: the check inline, the
-/// rest (clock, logger clone, argument copies, span) out of line.
-fn start_sync_call(name: &str, level: Level, may_fail: bool, fields: &FieldTokens) -> TokenStream {
+/// The call sites, and the call's state: `None` when neither the line nor a
+/// span is wanted. The check is inline, so that the disabled path is a
+/// compare and a branch; the rest (clock, logger clone, argument copies,
+/// span) runs out of line.
+fn start_call(name: &str, level: Level, may_fail: bool, fields: &FieldTokens) -> TokenStream {
     let private = quote!(::logwire::__private);
     let sites = sites(name, level, fields);
     let (captures, span_fields) = (&fields.captures, &fields.span);

@@ -225,6 +225,28 @@ thread_local! {
     static RAW: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
+/// Writes a field value through `record` (which gets the buffer and where
+/// the value starts) as exactly one value, whatever its `FieldValue` does:
+/// the last one it hands over (each recorder method calls [`restart`]
+/// first), or `""` when it hands over none, as `Captured` and the bridge to
+/// `tracing` read it.
+fn exactly_one(out: &mut String, record: impl FnOnce(&mut String, usize)) {
+    let start = out.len();
+    record(out, start);
+    if out.len() == start {
+        out.push_str("\"\"");
+    }
+}
+
+/// Forgets a value handed over before this one (the rare value that hands
+/// over several).
+#[inline]
+fn restart(out: &mut String, start: usize) {
+    if out.len() != start {
+        forget_since(out, start);
+    }
+}
+
 /// Drops what was written of a field value from `start` on.
 #[cold]
 #[inline(never)]
@@ -236,24 +258,13 @@ fn forget_since(out: &mut String, start: usize) {
 struct ReadableValue<'a>(&'a mut String, usize, usize);
 
 impl ReadableValue<'_> {
-    /// Writes `value` as exactly one value, whatever its `FieldValue` does:
-    /// the last one it hands over, or `""` when it hands over none (as
-    /// `Captured` and the bridge to `tracing` read it).
     fn write(out: &mut String, max: usize, value: &dyn FieldValue) {
-        let start = out.len();
-        value.record(&mut ReadableValue(out, max, start));
-        if out.len() == start {
-            out.push_str("\"\"");
-        }
+        exactly_one(out, |out, start| value.record(&mut ReadableValue(out, max, start)));
     }
 
-    /// Forgets a value handed over before this one (the rare value that
-    /// hands over several).
     #[inline]
     fn restart(&mut self) {
-        if self.0.len() != self.2 {
-            forget_since(self.0, self.2);
-        }
+        restart(self.0, self.2);
     }
 
     /// Formats in place; only a value that needs quoting is moved and escaped.
@@ -374,22 +385,13 @@ impl fmt::Write for JsonEscaper<'_> {
 }
 
 impl JsonValue<'_> {
-    /// Writes `value` as exactly one JSON value; see [`ReadableValue::write`].
     fn write(out: &mut String, max: usize, value: &dyn FieldValue) {
-        let start = out.len();
-        value.record(&mut JsonValue(out, max, start));
-        if out.len() == start {
-            out.push_str("\"\"");
-        }
+        exactly_one(out, |out, start| value.record(&mut JsonValue(out, max, start)));
     }
 
-    /// Forgets a value handed over before this one (the rare value that
-    /// hands over several).
     #[inline]
     fn restart(&mut self) {
-        if self.0.len() != self.2 {
-            forget_since(self.0, self.2);
-        }
+        restart(self.0, self.2);
     }
 
     fn quoted(&mut self, args: fmt::Arguments<'_>) {
