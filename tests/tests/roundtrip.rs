@@ -70,3 +70,32 @@ proptest! {
         prop_assert_eq!(parsed.fields, expected);
     }
 }
+
+thread_local! {
+    static JSON_LOGGER: (Logger, logwire::Captured) = Logger::builder("rt").format(Format::Json).build_capture();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 20_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// A JSON line is one valid object that gives back the message and
+    /// values, and holds nothing a terminal would act on (controls, DEL,
+    /// C1, U+2028/U+2029 are all escaped).
+    #[test]
+    fn every_json_line_parses_back(message in nasty_text(), a in nasty_text(), b in nasty_text()) {
+        let (log, cap) = JSON_LOGGER.with(|(l, c)| (l.clone(), c.clone()));
+        cap.clear();
+        logwire::info!(log, &message, a = a.as_str(), b = %b);
+        let lines = cap.lines();
+        prop_assert_eq!(lines.len(), 1);
+        let line = lines[0].trim_end_matches('\n');
+        prop_assert!(
+            !line.chars().any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')),
+            "raw control in {:?}", line
+        );
+        let parsed: serde_json::Value = serde_json::from_str(line).map_err(|e| TestCaseError::fail(format!("{e}: {line}")))?;
+        prop_assert_eq!(parsed["message"].as_str(), Some(message.as_str()));
+        prop_assert_eq!(parsed["fields"]["a"].as_str(), Some(a.as_str()));
+        prop_assert_eq!(parsed["fields"]["b"].as_str(), Some(b.as_str()));
+    }
+}

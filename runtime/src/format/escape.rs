@@ -63,26 +63,33 @@ fn is_format(c: char) -> bool {
     c >= 0xAD && FORMAT.iter().any(|&(lo, hi)| (lo..=hi).contains(&c))
 }
 
-/// Bytes that force quoting when they appear in an ASCII value.
+/// Bytes that force quoting (`true`), or that start a non-ASCII character
+/// whose quoting depends on the whole character: every byte from 0x80 on.
 static QUOTE_BYTE: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;
     while b < 256 {
-        table[b] = b <= 0x20 || b == 0x7f || b == b'"' as usize || b == b'=' as usize || b == b'\\' as usize;
+        table[b] = b <= 0x20 || b >= 0x7f || b == b'"' as usize || b == b'=' as usize || b == b'\\' as usize;
         b += 1;
     }
     table
 };
 
-/// Whether a field value must be quoted.
+/// Whether a field value must be quoted: one pass over the bytes in the
+/// common, ASCII case.
 #[inline]
 pub(crate) fn needs_quotes(s: &str) -> bool {
-    if s.is_empty() {
-        return true;
+    match s.bytes().position(|b| QUOTE_BYTE[usize::from(b)]) {
+        None => s.is_empty(),
+        Some(i) if s.as_bytes()[i].is_ascii() => true,
+        // The bytes before `i` are ASCII, so a character starts at `i`.
+        Some(i) => non_ascii_needs_quotes(&s[i..]),
     }
-    if s.is_ascii() {
-        return s.bytes().any(|b| QUOTE_BYTE[b as usize]);
-    }
+}
+
+/// [`needs_quotes`] from the first non-ASCII character on.
+#[cold]
+fn non_ascii_needs_quotes(s: &str) -> bool {
     s.chars().any(|c| {
         if c.is_ascii() {
             QUOTE_BYTE[c as usize]
@@ -204,6 +211,11 @@ pub(crate) fn push_txid(out: &mut String, s: &str) {
 /// Beyond what JSON requires, DEL, C1 controls and U+2028/U+2029 are escaped
 /// too, so a JSON line is as safe to print on a terminal as a readable one.
 pub(crate) fn push_json_str(out: &mut String, s: &str) {
+    // Printable ASCII but `"` and `\` goes through as it is (checked bytewise).
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
+        out.push_str(s);
+        return;
+    }
     let mut start = 0;
     for (i, c) in s.char_indices() {
         let esc: &str = match c {

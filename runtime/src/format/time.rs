@@ -69,7 +69,7 @@ pub(crate) fn push_timestamp(out: &mut String, t: SystemTime, stamp: Stamp) {
     let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs();
     let millis = since.subsec_millis();
-    let mut text = CACHE.with(|c| {
+    let second = CACHE.with(|c| {
         let (cached, text) = c.get();
         if cached == secs {
             text
@@ -79,15 +79,15 @@ pub(crate) fn push_timestamp(out: &mut String, t: SystemTime, stamp: Stamp) {
             text
         }
     });
+    let mut text = *b"0000-00-00 00:00:00.000Z";
+    text[..SECOND_LEN].copy_from_slice(&second);
     if iso {
         text[10] = b'T';
     }
-    let mut ms = *b".000Z";
-    ms[1] = b'0' + (millis / 100) as u8;
-    two(&mut ms[2..4], millis % 100);
-    // Both arrays are ASCII digits and punctuation.
+    text[SECOND_LEN + 1] = b'0' + (millis / 100) as u8;
+    two(&mut text[SECOND_LEN + 2..SECOND_LEN + 4], millis % 100);
+    // ASCII digits and punctuation only: validated in one pass.
     out.push_str(std::str::from_utf8(&text).unwrap_or_default());
-    out.push_str(std::str::from_utf8(&ms).unwrap_or_default());
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
