@@ -55,6 +55,12 @@ enum Levels {
     /// The stack's own filter (`init`'s `EnvFilter` when RUST_LOG is set):
     /// every event that reaches the layer is written.
     Stack,
+    /// The current logger, behind `init`'s `EnvFilter`, which passes only
+    /// the levels some logger of the process writes or keeps and follows
+    /// their changes. The layer checks the current logger's level itself,
+    /// so its filter's interest can be fixed per callsite: an event costs
+    /// no `enabled` call through the stack.
+    Init,
 }
 
 fn layer_at<S>(logger: &Logger, levels: Levels) -> Filtered<LogLayer, LibraryEvents, S>
@@ -82,7 +88,7 @@ impl<S: Subscriber> Layer<S> for LogLayer {
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
         let meta = event.metadata();
         context::with_logger(&self.logger, |logger| {
-            if self.levels == Levels::Logger && !logger.enabled(*meta.level()) {
+            if self.levels != Levels::Stack && !logger.enabled(*meta.level()) {
                 return;
             }
             // Under RUST_LOG the stack's filter decided: written whatever the logger's level.
@@ -115,9 +121,13 @@ impl<S> Filter<S> for LibraryEvents {
     fn callsite_enabled(&self, meta: &'static Metadata<'static>) -> tracing::subscriber::Interest {
         if meta.is_span() || mirror::is_line(meta) {
             tracing::subscriber::Interest::never()
-        } else {
+        } else if self.levels == Levels::Logger {
             // The current logger, and so the level, changes per request.
             tracing::subscriber::Interest::sometimes()
+        } else {
+            // The stack's filter decides the level, or passes only levels
+            // some logger wants and `on_event` asks the current one.
+            tracing::subscriber::Interest::always()
         }
     }
 }
@@ -291,7 +301,7 @@ pub fn try_init(logger: &Logger) -> Result<(), InitError> {
 
     let levels = match std::env::var_os("RUST_LOG") {
         Some(v) if !v.is_empty() => Levels::Stack,
-        _ => Levels::Logger,
+        _ => Levels::Init,
     };
     let most_verbose = || logger.most_verbose().max(crate::process::most_verbose_level());
     let (filter, handle) = tracing_subscriber::reload::Layer::new(env_filter(most_verbose()));

@@ -350,7 +350,15 @@ async fn a_trace_layer_inside_the_api_layer_is_seen_whole() {
     assert_eq!(closed, ["request", "request"], "tower-http's span, then logwire's");
 }
 
+/// The messages in `child.log`, and the child's stderr.
 fn run_init_child(envs: &[(&str, &str)]) -> (Vec<String>, String) {
+    let (child, _, stderr) = run_init_child_both(envs);
+    (child, stderr)
+}
+
+/// The messages in `child.log` and in `quiet.log` (an INFO logger's scope
+/// after `init`), and the child's stderr.
+fn run_init_child_both(envs: &[(&str, &str)]) -> (Vec<String>, Vec<String>, String) {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = logwire_tests::child("init", dir.path(), 0);
     cmd.env_remove("LOG_LEVEL").env_remove("RUST_LOG");
@@ -359,11 +367,30 @@ fn run_init_child(envs: &[(&str, &str)]) -> (Vec<String>, String) {
     }
     let out = cmd.output().unwrap();
     assert!(out.status.success(), "{out:?}");
-    let messages = read_lines(dir.path().join("child.log"))
-        .iter()
-        .map(|l| l.split(" - ").nth(3).unwrap().split(" |").next().unwrap().to_owned())
-        .collect();
-    (messages, String::from_utf8(out.stderr).unwrap())
+    let messages = |file: &str| -> Vec<String> {
+        read_lines(dir.path().join(file))
+            .iter()
+            .map(|l| l.split(" - ").nth(3).unwrap().split(" |").next().unwrap().to_owned())
+            .collect()
+    };
+    (
+        messages("child.log"),
+        messages("quiet.log"),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// Under `init` without RUST_LOG, a library event goes by the level of the
+/// logger current where it is logged, not by `init`'s logger: the stack
+/// passes DEBUG (the child's logger writes it), the INFO scope drops it.
+#[test]
+fn without_rust_log_library_events_follow_the_current_loggers_level() {
+    let (child, quiet, _) = run_init_child_both(&[("LOG_LEVEL", "debug")]);
+    assert!(child.contains(&"hyper debug".to_owned()), "{child:?}");
+    assert_eq!(quiet, ["quiet hyper info"]);
+    // RUST_LOG decides on its own, in every scope.
+    let (_, quiet, _) = run_init_child_both(&[("RUST_LOG", "debug")]);
+    assert_eq!(quiet, ["quiet hyper debug", "quiet hyper info"]);
 }
 
 #[test]

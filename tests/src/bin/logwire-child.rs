@@ -270,8 +270,19 @@ fn sighup_tokio_mode(a: &Args) -> ExitCode {
     sighup_tokio(&logger(&a.root), &a.root, a.count)
 }
 
+/// `init` with the child's logger (see [`init`]), then library events in
+/// the scope of an INFO logger `quiet` (`quiet.log`).
 fn init_mode(a: &Args) -> ExitCode {
     init(&logger(&a.root));
+    let quiet = logwire::Logger::builder("quiet")
+        .root(&a.root)
+        .level(logwire::Level::INFO)
+        .build();
+    quiet.in_scope(|| {
+        tracing::debug!(target: "hyper::proto", "quiet hyper debug");
+        tracing::info!(target: "hyper::proto", "quiet hyper info");
+    });
+    quiet.flush();
     ExitCode::SUCCESS
 }
 
