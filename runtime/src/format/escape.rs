@@ -316,4 +316,39 @@ mod tests {
         push_json_str(&mut out, "a\"\\\n\u{1b}\u{9b}\u{2028}é");
         assert_eq!(out, r#"a\"\\\n\u001b\u009b\u2028é"#);
     }
+    /// The rule as the module docs state it, a character at a time.
+    fn needs_quotes_by_the_rule(s: &str) -> bool {
+        s.is_empty()
+            || s.chars().any(|c| match c {
+                ' ' | '"' | '=' | '\\' | '\u{7f}' => true,
+                c if c.is_ascii() => c.is_ascii_control(),
+                c => must_escape(c),
+            })
+    }
+
+    /// Text of up to 40 bytes from the characters
+    /// the fast paths must notice, in any position.
+    fn text() -> impl proptest::strategy::Strategy<Value = String> {
+        "[a-zA-Z0-9_./:|\\]\\- \"=\t\n\u{0}\u{1f}\u{7f}\u{80}\u{85}\u{a0}\u{ad}\u{200b}\u{2028}é漢🦀]{0,40}"
+    }
+
+    proptest::proptest! {
+        // A character that forces quoting, alone among plain ones, is a rare draw.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+
+        #[test]
+        fn quoting_follows_the_rule_wherever_a_character_falls(s in text()) {
+            proptest::prop_assert_eq!(needs_quotes(&s), needs_quotes_by_the_rule(&s), "{:?}", s);
+        }
+
+        #[test]
+        fn unquoted_text_is_escaped_as_the_slow_path_escapes_it(s in text()) {
+            for extra in [&['|'][..], &[']'], &[]] {
+                let (mut fast, mut slow) = (String::new(), String::new());
+                push_unquoted(&mut fast, &s, extra);
+                push_escaped(&mut slow, &s, extra);
+                proptest::prop_assert_eq!(&fast, &slow, "{:?} with {:?}", s, extra);
+            }
+        }
+    }
 }
