@@ -60,6 +60,7 @@ enum Levels {
     /// their changes. The layer checks the current logger's level itself,
     /// so its filter's interest can be fixed per callsite: an event costs
     /// no `enabled` call through the stack.
+    #[cfg(feature = "init")]
     Init,
 }
 
