@@ -23,22 +23,25 @@ pub(crate) fn keeping() -> bool {
 }
 
 /// Calls `f` with the current request's or job's kept lines, if it keeps any.
+///
+/// Like [`with_txid`], `f` gets its own handle: no borrow of the thread's
+/// slot is held while it runs (it reads values, whose `Debug` may enter
+/// the scopes again through `txid::propagate_fn`).
 pub(crate) fn with_kept(f: impl FnOnce(&Kept)) {
-    KEPT.with(|c| {
-        if let Ok(k) = c.try_borrow() {
-            if let Some(k) = k.as_deref() {
-                f(k);
-            }
-        }
-    });
+    if let Some(kept) = current(&KEPT) {
+        f(&kept);
+    }
 }
 
-/// Calls `f` with the current transaction id without copying it.
+/// Calls `f` with the current transaction id.
+///
+/// `f` formats a line, and so runs the `Display` of its values, which may
+/// enter a txid scope of its own (`txid::scope_sync`): the id is shared
+/// (one reference count) rather than borrowed from the thread's slot for
+/// as long as `f` runs, which would make that scope panic.
 pub(crate) fn with_txid<R>(f: impl FnOnce(Option<&str>) -> R) -> R {
-    TXID.with(|c| match c.try_borrow() {
-        Ok(id) => f(id.as_deref()),
-        Err(_) => f(None),
-    })
+    let id = current_txid();
+    f(id.as_deref())
 }
 
 /// The current transaction id, shared.

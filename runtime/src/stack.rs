@@ -87,18 +87,16 @@ pub(crate) struct LogLayer {
 
 impl<S: Subscriber> Layer<S> for LogLayer {
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-        let meta = event.metadata();
-        context::with_logger(&self.logger, |logger| {
-            if self.levels != Levels::Stack && !logger.enabled(*meta.level()) {
-                return;
-            }
-            // Under RUST_LOG the stack's filter decided: written whatever the logger's level.
-            let always = self.levels == Levels::Stack;
-            COLLECT.with(|cell| match cell.try_borrow_mut() {
-                Ok(mut collect) => collect.write(logger, event, always),
-                // An event logged while formatting another one's field.
-                Err(_) => Collect::default().write(logger, event, always),
-            });
+        let level = *event.metadata().level();
+        if self.levels != Levels::Stack && !context::with_logger(&self.logger, |l| l.enabled(level)) {
+            return;
+        }
+        // Under RUST_LOG the stack's filter decided: written whatever the logger's level.
+        let always = self.levels == Levels::Stack;
+        COLLECT.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut collect) => collect.write(&self.logger, event, always),
+            // An event logged while formatting another one's field.
+            Err(_) => Collect::default().write(&self.logger, event, always),
         });
     }
 }
@@ -153,7 +151,10 @@ struct Collect {
 const INLINE: usize = 16;
 
 impl Collect {
-    fn write(&mut self, logger: &Logger, event: &Event<'_>, always: bool) {
+    /// Reads `event` (running its values' `Debug`, which may enter scopes of
+    /// their own, so no scope is borrowed meanwhile), then writes it with
+    /// the current logger, or `fallback` outside any logger's scope.
+    fn write(&mut self, fallback: &Logger, event: &Event<'_>, always: bool) {
         self.message.clear();
         self.has_message = false;
         self.text.clear();
@@ -196,12 +197,16 @@ impl Collect {
             message: &self.message,
             fields,
         };
-        if always {
-            logger.writer().write(&line);
-        } else {
-            // Below the logger's level inside a request that keeps lines: kept.
-            logger.write_event(&line, None);
-        }
+        // From here on the values are text and numbers: no code of the
+        // event's runs while the current logger is borrowed.
+        context::with_logger(fallback, |logger| {
+            if always {
+                logger.writer().write(&line);
+            } else {
+                // Below the logger's level inside a request that keeps lines: kept.
+                logger.write_event(&line, None);
+            }
+        });
     }
 
     fn gathered(&self, slot: &Slot) -> ValueRef<'_> {

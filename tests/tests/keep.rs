@@ -459,3 +459,36 @@ async fn a_kept_job_start_reaches_the_other_layers_when_written() {
         ]
     );
 }
+
+/// A kept value whose `Debug` runs code carried with `propagate_fn` (it
+/// enters the job's txid, logger and kept lines again): keeping the line
+/// must hold none of them while the value is read.
+#[test]
+fn a_kept_value_that_enters_the_jobs_scopes_again_is_kept_without_a_panic() {
+    struct Propagating(Logger);
+    impl std::fmt::Debug for Propagating {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            let log = self.0.clone();
+            logwire::txid::propagate_fn(move || logwire::debug!(log, "INNER", n = 2))();
+            f.write_str("propagating")
+        }
+    }
+    let (log, cap) = logger();
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let outcome = rt.block_on(logwire::worker::run_job(&log, "build-10", async {
+        logwire::debug!(log, "OUTER", v = ?Propagating(log.clone()));
+        Err::<(), _>("exit code 1")
+    }));
+    assert!(outcome.is_err());
+    assert_eq!(
+        lines(&cap),
+        [
+            "[build-10] INFO JOB_START ",
+            "[build-10] DEBUG INNER n=2",
+            "[build-10] DEBUG OUTER v=propagating",
+            "[build-10] INFO DEBUG_KEPT written=2 dropped=0",
+            "[build-10] ERROR JOB_ERROR error=exit code 1",
+            "[build-10] INFO JOB_END status=error",
+        ]
+    );
+}

@@ -700,3 +700,38 @@ async fn two_hundred_distinct_job_field_lists_all_reach_another_layer() {
         .count();
     assert_eq!((starts, spans), (200, 200));
 }
+
+/// A library event's field whose `Debug` runs code carried with
+/// `propagate_fn` (so it enters the txid, logger and kept-lines scopes
+/// itself): the layer must hold none of them while it reads the event.
+#[test]
+fn a_library_field_whose_debug_enters_scopes_is_written_without_a_panic() {
+    struct Propagating(Logger);
+    impl fmt::Debug for Propagating {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            let log = self.0.clone();
+            logwire::txid::propagate_fn(move || logwire::info!(log, "INSIDE"))();
+            f.write_str("propagating")
+        }
+    }
+    let (fallback, _) = Logger::capture("fallback");
+    let (scoped, cap) = Logger::capture("scoped");
+    let stack = tracing_subscriber::registry().with(logwire::layer(&fallback));
+    tracing::subscriber::with_default(stack, || {
+        let value = Propagating(scoped.clone());
+        scoped.in_scope(|| {
+            logwire::txid::scope_sync("req-2", || tracing::info!(target: "lib", v = ?value, "library event"))
+        });
+    });
+    let lines = cap.lines();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].starts_with("[req-2] ") && lines[0].ends_with(" - scoped - INFO - INSIDE"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with("[req-2] ")
+            && lines[1].ends_with(" - scoped - INFO - library event | target=lib v=propagating"),
+        "{lines:?}"
+    );
+}

@@ -136,3 +136,34 @@ fn propagate_fn_carries_the_current_logger() {
     let fallback: Vec<String> = fallback_cap.records().into_iter().map(|r| r.message).collect();
     assert_eq!(fallback, ["unscoped"]);
 }
+
+/// A value whose `Display` runs code of its own under another txid (here
+/// it logs with one): formatting a line must not hold the thread's txid
+/// while it runs.
+#[test]
+fn a_value_whose_display_enters_a_txid_scope_is_written_without_a_panic() {
+    struct Audited(Logger);
+    impl std::fmt::Display for Audited {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            logwire::txid::scope_sync("audit-1", || logwire::info!(self.0, "AUDIT_READ"));
+            f.write_str("secret-ref")
+        }
+    }
+    let (log, cap) = Logger::capture("api");
+    let audit = Audited(log.clone());
+    logwire::txid::scope_sync("req-1", || logwire::info!(log, "READ", what = %audit));
+    // The value is formatted for the line and again for the capture's
+    // record: one AUDIT_READ each time, all under its own id.
+    let lines = cap.lines();
+    let (audits, rest): (Vec<_>, Vec<_>) = lines.iter().partition(|l| l.contains(" - AUDIT_READ"));
+    assert!(
+        !audits.is_empty() && audits.iter().all(|l| l.starts_with("[audit-1] ")),
+        "{lines:?}"
+    );
+    assert_eq!(rest.len(), 1, "{lines:?}");
+    assert!(
+        rest[0].starts_with("[req-1] ") && rest[0].ends_with(" - READ | what=secret-ref"),
+        "{lines:?}"
+    );
+    assert_eq!(logwire::txid::current(), None);
+}
