@@ -55,13 +55,6 @@ enum Levels {
     /// The stack's own filter (`init`'s `EnvFilter` when RUST_LOG is set):
     /// every event that reaches the layer is written.
     Stack,
-    /// The current logger, behind `init`'s `EnvFilter`, which passes only
-    /// the levels some logger of the process writes or keeps and follows
-    /// their changes. The layer checks the current logger's level itself,
-    /// so its filter's interest can be fixed per callsite: an event costs
-    /// no `enabled` call through the stack.
-    #[cfg(feature = "init")]
-    Init,
 }
 
 fn layer_at<S>(logger: &Logger, levels: Levels) -> Filtered<LogLayer, LibraryEvents, S>
@@ -88,7 +81,7 @@ pub(crate) struct LogLayer {
 impl<S: Subscriber> Layer<S> for LogLayer {
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
         let level = *event.metadata().level();
-        if self.levels != Levels::Stack && !context::with_logger(&self.logger, |l| l.enabled(level)) {
+        if self.levels == Levels::Logger && !context::with_logger(&self.logger, |l| l.enabled(level)) {
             return;
         }
         // Under RUST_LOG the stack's filter decided: written whatever the logger's level.
@@ -112,21 +105,31 @@ pub(crate) struct LibraryEvents {
 
 impl<S> Filter<S> for LibraryEvents {
     fn enabled(&self, meta: &Metadata<'_>, _: &layer::Context<'_, S>) -> bool {
-        meta.is_event()
-            && !mirror::is_line(meta)
-            && (self.levels == Levels::Stack || context::with_logger(&self.logger, |l| l.enabled(*meta.level())))
+        match self.levels {
+            Levels::Logger => {
+                meta.is_event()
+                    && !mirror::is_line(meta)
+                    && context::with_logger(&self.logger, |l| l.enabled(*meta.level()))
+            }
+            // Asked only by probes (`enabled!`, `span_enabled!`): the
+            // callsites are `always` or `never`. A `false` here would stay in
+            // tracing-subscriber's per-thread filter state, since a probe
+            // dispatches nothing, and hide the next `always` event from this
+            // layer; the stack's filter answers for the level.
+            Levels::Stack => true,
+        }
     }
 
     fn callsite_enabled(&self, meta: &'static Metadata<'static>) -> tracing::subscriber::Interest {
         if meta.is_span() || mirror::is_line(meta) {
             tracing::subscriber::Interest::never()
-        } else if self.levels == Levels::Logger {
-            // The current logger, and so the level, changes per request.
-            tracing::subscriber::Interest::sometimes()
-        } else {
-            // The stack's filter decides the level, or passes only levels
-            // some logger wants and `on_event` asks the current one.
+        } else if self.levels == Levels::Stack {
+            // The stack's filter decides: nothing here changes per event.
             tracing::subscriber::Interest::always()
+        } else {
+            // The current logger, and so the level, changes per request
+            // (asking it per event also overwrites whatever a probe left).
+            tracing::subscriber::Interest::sometimes()
         }
     }
 }
@@ -307,7 +310,7 @@ pub fn try_init(logger: &Logger) -> Result<(), InitError> {
 
     let levels = match std::env::var_os("RUST_LOG") {
         Some(v) if !v.is_empty() => Levels::Stack,
-        _ => Levels::Init,
+        _ => Levels::Logger,
     };
     let most_verbose = || logger.most_verbose().max(crate::process::most_verbose_level());
     let (filter, handle) = tracing_subscriber::reload::Layer::new(env_filter(most_verbose()));

@@ -380,6 +380,37 @@ fn run_init_child_both(envs: &[(&str, &str)]) -> (Vec<String>, Vec<String>, Stri
     )
 }
 
+/// A probe that asks whether something would be logged (`enabled!`,
+/// `span_enabled!`) and logs nothing must not cost the next library event
+/// its line, with RUST_LOG or without, in any logger's scope.
+#[test]
+fn a_library_event_after_a_probe_that_logged_nothing_is_written() {
+    for envs in [
+        &[("LOG_LEVEL", "debug")][..],
+        &[("LOG_LEVEL", "debug"), ("RUST_LOG", "debug")],
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = logwire_tests::child("init-probe", dir.path(), 0);
+        cmd.env_remove("LOG_LEVEL")
+            .env_remove("RUST_LOG")
+            .envs(envs.iter().copied());
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let messages = |file: &str| -> Vec<String> {
+            read_lines(dir.path().join(file))
+                .iter()
+                .map(|l| l.split(" - ").nth(3).unwrap().split(" |").next().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(
+            messages("child.log"),
+            ["first", "second", "third", "fourth"],
+            "{envs:?}"
+        );
+        assert_eq!(messages("quiet.log"), ["quiet fifth"], "{envs:?}");
+    }
+}
+
 /// Under `init` without RUST_LOG, a library event goes by the level of the
 /// logger current where it is logged, not by `init`'s logger: the stack
 /// passes DEBUG (the child's logger writes it), the INFO scope drops it.

@@ -522,9 +522,23 @@ mod tests {
         prop_assert!(!ours.contains('e'), "{}", ours);
         prop_assert_eq!(ours.len(), std.len(), "{} against {}", ours, std);
         if ours != std {
-            // A tie: the exact value ends in 5 one digit past the text.
-            let exact = format!("{v:.*}", std.split_once('.').map_or(0, |(_, f)| f.len()) + 1);
-            prop_assert!(exact.ends_with('5'), "{} against {} (exactly {})", ours, std, exact);
+            // A tie: the value's exact decimal expansion (an f64 has at most
+            // 1074 fractional digits) is the text's digits, then one 5, then
+            // nothing; and the two texts differ in their last digit only.
+            let digits = std.split_once('.').map_or(0, |(_, f)| f.len());
+            let exact = format!("{v:.1100}");
+            let (_, fraction) = exact.split_once('.').unwrap_or((&exact, ""));
+            let rest = fraction.get(digits..).unwrap_or("");
+            prop_assert!(
+                rest.starts_with('5') && rest[1..].bytes().all(|b| b == b'0'),
+                "{} against {}: not a tie ({}…)",
+                ours,
+                std,
+                &rest[..rest.len().min(20)]
+            );
+            prop_assert_eq!(&ours[..ours.len() - 1], &std[..std.len() - 1]);
+            let last = ours.as_bytes()[ours.len() - 1];
+            prop_assert!(last % 2 == 0, "{} does not end in an even digit", ours);
         }
         Ok(())
     }
@@ -540,6 +554,13 @@ mod tests {
         #[test]
         fn any_float_reads_back_from_the_shortest_text(bits in any::<u64>()) {
             check(f64::from_bits(bits))?;
+        }
+
+        /// Eighths from 1e14 to 2^50: exact in an `f64`, and often
+        /// exactly between two shortest texts.
+        #[test]
+        fn ties_are_written_with_the_even_digit(eighths in 800_000_000_000_000u64..9_000_000_000_000_000) {
+            check(eighths as f64 / 8.0)?;
         }
 
         #[test]

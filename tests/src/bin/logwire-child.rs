@@ -77,6 +77,7 @@ const MODES: &[(&str, Mode)] = &[
     ("sighup", sighup),
     ("sighup-tokio", sighup_tokio_mode),
     ("init", init_mode),
+    ("init-probe", init_probe),
     ("diagnose", diagnose),
     ("stress", stress),
 ];
@@ -282,6 +283,36 @@ fn init_mode(a: &Args) -> ExitCode {
         tracing::debug!(target: "hyper::proto", "quiet hyper debug");
         tracing::info!(target: "hyper::proto", "quiet hyper info");
     });
+    quiet.flush();
+    ExitCode::SUCCESS
+}
+
+/// `init`, then library events each after a probe that asks whether
+/// something would be logged and logs nothing (as sqlx's query log asks
+/// before it builds its event): `first` … `fourth` in `child.log`, `quiet
+/// fifth` in `quiet.log`, the scope of an INFO logger.
+fn init_probe(a: &Args) -> ExitCode {
+    use tracing::metadata::Kind;
+    use tracing::Level;
+
+    let log = logger(&a.root);
+    logwire::init(&log);
+    let quiet = logwire::Logger::builder("quiet")
+        .root(&a.root)
+        .level(logwire::Level::INFO)
+        .build();
+    tracing::info!(target: "lib", "first");
+    let _ = tracing::enabled!(target: "lib", Level::INFO);
+    tracing::info!(target: "lib", "second");
+    let _ = tracing::enabled!(target: "logwire", Level::INFO);
+    tracing::info!(target: "lib", "third");
+    let _ = tracing::span_enabled!(target: "lib", Level::INFO);
+    tracing::info!(target: "lib", "fourth");
+    quiet.in_scope(|| {
+        let _ = tracing::enabled!(kind: Kind::EVENT, target: "lib", Level::DEBUG);
+        tracing::info!(target: "lib", "quiet fifth");
+    });
+    log.flush();
     quiet.flush();
     ExitCode::SUCCESS
 }
