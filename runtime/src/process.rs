@@ -201,6 +201,9 @@ pub(crate) fn watch_levels(root: PathBuf, target: Weak<dyn Target>) {
         target,
     });
     poll_root(&root);
+    // A new logger may write a level no logger wrote before (a DEBUG job
+    // logger built after `init`): the global filter must pass it too.
+    levels_changed();
     static STARTED: Once = Once::new();
     STARTED.call_once(|| {
         let run = || loop {
@@ -264,10 +267,16 @@ fn poll_root(root: &Path) {
         changed |= target.apply(in_force(target.name()).or_else(|| in_force("*")));
     }
     if changed {
-        let hook = *lock(&ON_CHANGE);
-        if let Some(hook) = hook {
-            hook();
-        }
+        levels_changed();
+    }
+}
+
+/// Tells the hook set by [`on_level_change`], if any, that the levels in
+/// force may differ now.
+fn levels_changed() {
+    let hook = *lock(&ON_CHANGE);
+    if let Some(hook) = hook {
+        hook();
     }
 }
 

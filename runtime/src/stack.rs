@@ -313,7 +313,8 @@ pub fn try_init(logger: &Logger) -> Result<(), InitError> {
         _ => Levels::Logger,
     };
     let most_verbose = || logger.most_verbose().max(crate::process::most_verbose_level());
-    let (filter, handle) = tracing_subscriber::reload::Layer::new(env_filter(most_verbose()));
+    let level = most_verbose();
+    let (filter, handle) = tracing_subscriber::reload::Layer::new(env_filter(level));
     tracing_subscriber::registry()
         .with(filter)
         .with(layer_at(logger, levels))
@@ -322,11 +323,20 @@ pub fn try_init(logger: &Logger) -> Result<(), InitError> {
     // Run-time level overrides (and DEBUG kept for failures) need library
     // events the static default would drop: the filter follows the most
     // verbose level of this process's loggers.
-    if RELOAD.set((handle, logger.clone())).is_ok() {
+    if RELOAD
+        .set((handle, logger.clone(), std::sync::Mutex::new(level)))
+        .is_ok()
+    {
         crate::process::on_level_change(|| {
-            if let Some((handle, logger)) = RELOAD.get() {
+            if let Some((handle, logger, applied)) = RELOAD.get() {
                 let level = logger.most_verbose().max(crate::process::most_verbose_level());
-                let _ = handle.reload(env_filter(level));
+                // Told of every logger built: rebuild (and so re-ask every
+                // callsite) only when the level moved.
+                let mut applied = applied.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if *applied != level {
+                    *applied = level;
+                    let _ = handle.reload(env_filter(level));
+                }
             }
         });
     }
@@ -336,9 +346,11 @@ pub fn try_init(logger: &Logger) -> Result<(), InitError> {
 #[cfg(feature = "init")]
 type Reload = tracing_subscriber::reload::Handle<tracing_subscriber::EnvFilter, tracing_subscriber::Registry>;
 
-/// The handle that changes `init`'s filter when levels change at run time.
+/// The handle that changes `init`'s filter when levels change at run time,
+/// `init`'s logger, and the level the filter passes now.
 #[cfg(feature = "init")]
-static RELOAD: std::sync::OnceLock<(Reload, Logger)> = std::sync::OnceLock::new();
+static RELOAD: std::sync::OnceLock<(Reload, Logger, std::sync::Mutex<tracing_core::LevelFilter>)> =
+    std::sync::OnceLock::new();
 
 /// `RUST_LOG`'s directives, else `default` for every library.
 #[cfg(feature = "init")]

@@ -380,6 +380,24 @@ fn run_init_child_both(envs: &[(&str, &str)]) -> (Vec<String>, Vec<String>, Stri
     )
 }
 
+/// A logger built after `init` at a more verbose level gets the library
+/// events of that level in its scope: the stack's filter follows it.
+#[test]
+fn a_more_verbose_logger_built_after_init_gets_library_events_of_its_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = logwire_tests::child("init-later", dir.path(), 0);
+    cmd.env_remove("LOG_LEVEL").env_remove("RUST_LOG");
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let verbose = read_lines(dir.path().join("verbose.log"));
+    assert_eq!(verbose.len(), 1, "{verbose:?}");
+    assert!(
+        verbose[0].ends_with(" - verbose - DEBUG - verbose debug | target=lib"),
+        "{verbose:?}"
+    );
+    assert!(!dir.path().join("child.log").exists() || read_lines(dir.path().join("child.log")).is_empty());
+}
+
 /// A probe that asks whether something would be logged (`enabled!`,
 /// `span_enabled!`) and logs nothing must not cost the next library event
 /// its line, with RUST_LOG or without, in any logger's scope.

@@ -78,6 +78,7 @@ const MODES: &[(&str, Mode)] = &[
     ("sighup-tokio", sighup_tokio_mode),
     ("init", init_mode),
     ("init-probe", init_probe),
+    ("init-later", init_later),
     ("diagnose", diagnose),
     ("stress", stress),
 ];
@@ -314,6 +315,22 @@ fn init_probe(a: &Args) -> ExitCode {
     });
     log.flush();
     quiet.flush();
+    ExitCode::SUCCESS
+}
+
+/// `init` with the child's logger, then a DEBUG logger `verbose` built
+/// after it: a library DEBUG event in its scope (`verbose.log`).
+fn init_later(a: &Args) -> ExitCode {
+    let log = logger(&a.root);
+    logwire::init(&log);
+    tracing::debug!(target: "lib", "before");
+    let verbose = logwire::Logger::builder("verbose")
+        .root(&a.root)
+        .level(logwire::Level::DEBUG)
+        .build();
+    verbose.in_scope(|| tracing::debug!(target: "lib", "verbose debug"));
+    verbose.flush();
+    log.flush();
     ExitCode::SUCCESS
 }
 
