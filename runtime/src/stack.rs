@@ -293,7 +293,8 @@ pub fn init(logger: &Logger) {
 /// `warn,sqlx=info`) for library events; invalid directives are skipped.
 /// A `RUST_LOG` that is set decides library events on its own
 /// (`RUST_LOG=debug` writes hyper's DEBUG events even into an INFO
-/// logger's file); without it they follow the current logger's level.
+/// logger's file); without it they follow the current logger's level,
+/// including loggers built after `init` and levels changed at run time.
 /// logwire's own lines follow the level of their logger (`LOG_LEVEL`), not
 /// `RUST_LOG`.
 ///
