@@ -367,17 +367,19 @@ fn run_init_child_both(envs: &[(&str, &str)]) -> (Vec<String>, Vec<String>, Stri
     }
     let out = cmd.output().unwrap();
     assert!(out.status.success(), "{out:?}");
-    let messages = |file: &str| -> Vec<String> {
-        read_lines(dir.path().join(file))
-            .iter()
-            .map(|l| l.split(" - ").nth(3).unwrap().split(" |").next().unwrap().to_owned())
-            .collect()
-    };
     (
-        messages("child.log"),
-        messages("quiet.log"),
+        messages(&dir.path().join("child.log")),
+        messages(&dir.path().join("quiet.log")),
         String::from_utf8(out.stderr).unwrap(),
     )
+}
+
+/// The message of each line of a readable log file.
+fn messages(path: &std::path::Path) -> Vec<String> {
+    read_lines(path.to_owned())
+        .iter()
+        .map(|l| l.split(" - ").nth(3).unwrap().split(" |").next().unwrap().to_owned())
+        .collect()
 }
 
 /// A logger built after `init` at a more verbose level gets the library
@@ -414,18 +416,9 @@ fn a_library_event_after_a_probe_that_logged_nothing_is_written() {
             .envs(envs.iter().copied());
         let out = cmd.output().unwrap();
         assert!(out.status.success(), "{out:?}");
-        let messages = |file: &str| -> Vec<String> {
-            read_lines(dir.path().join(file))
-                .iter()
-                .map(|l| l.split(" - ").nth(3).unwrap().split(" |").next().unwrap().to_owned())
-                .collect()
-        };
-        assert_eq!(
-            messages("child.log"),
-            ["first", "second", "third", "fourth"],
-            "{envs:?}"
-        );
-        assert_eq!(messages("quiet.log"), ["quiet fifth"], "{envs:?}");
+        let log = |file: &str| messages(&dir.path().join(file));
+        assert_eq!(log("child.log"), ["first", "second", "third", "fourth"], "{envs:?}");
+        assert_eq!(log("quiet.log"), ["quiet fifth"], "{envs:?}");
     }
 }
 
