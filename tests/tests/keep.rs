@@ -220,25 +220,30 @@ async fn library_events_in_the_request_count() {
     );
 }
 
-#[tokio::test]
-async fn a_failed_or_panicking_job_writes_them_a_good_one_does_not() {
-    let (log, cap) = logger();
-    let steps = Steps::new(log.clone());
-    let failed = logwire::worker::run_job(&log, "build-1", async {
+/// `build-1` runs the steps and fails, then `build-2` runs them and succeeds.
+async fn a_failed_job_then_a_good_one(log: &Logger, steps: &Steps) {
+    let failed = logwire::worker::run_job(log, "build-1", async {
         steps.run("job").await;
         Err::<(), _>("exit code 2")
     })
     .await;
     assert!(failed.is_err());
-    let good = logwire::worker::run_job(&log, "build-2", async {
+    let good = logwire::worker::run_job(log, "build-2", async {
         steps.run("job").await;
         Ok::<_, String>(())
     })
     .await;
     assert!(good.is_ok());
+}
+
+#[tokio::test]
+async fn a_failed_or_panicking_job_writes_them_a_good_one_does_not() {
+    let (log, cap) = logger();
+    let steps = Steps::new(log.clone());
+    a_failed_job_then_a_good_one(&log, &steps).await;
     let panicked = logwire::worker::run_job(&log, "build-3", async {
         steps.run("job").await;
-        if good.is_ok() {
+        if std::hint::black_box(true) {
             panic!("disk on fire");
         }
         Ok::<_, String>(())
@@ -354,19 +359,7 @@ async fn kept_lines_written_for_a_failure_reach_the_other_layers() {
     let seen = Seen::default();
     let _stack = tracing::subscriber::set_default(tracing_subscriber::registry().with(seen.clone()));
     let (log, _) = logger();
-    let steps = Steps::new(log.clone());
-    let failed = logwire::worker::run_job(&log, "build-1", async {
-        steps.run("job").await;
-        Err::<(), _>("exit code 2")
-    })
-    .await;
-    assert!(failed.is_err());
-    logwire::worker::run_job(&log, "build-2", async {
-        steps.run("job").await;
-        Ok::<_, String>(())
-    })
-    .await
-    .unwrap();
+    a_failed_job_then_a_good_one(&log, &Steps::new(log.clone())).await;
     assert_eq!(
         *seen.0.lock().unwrap(),
         [
